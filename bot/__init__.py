@@ -1,0 +1,1 @@
+"""Kibaru's application core: settings, wiring, i18n, conversation engine, channels."""

@@ -1,0 +1,1 @@
+"""Channel adapters: each turns one platform's updates into plain events and renders replies."""

@@ -1,0 +1,403 @@
+"""The Telegram channel, on python-telegram-bot with long polling.
+
+PTB only carries updates in and messages out here: one `TypeHandler` turns every update into
+a plain event for the conversation engine (no ConversationHandler: the engine owns
+conversations and keeps them in the database). Updates are processed one after another,
+which measured faster than PTB's concurrent mode, and interactive replies are never put
+behind a rate limiter (that belongs to the outbox, for bulk sends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from pathlib import Path
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram import (
+    Message as TgMessage,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.app import TELEGRAM, Kibaru
+from bot.i18n import SHIPPED_LANGUAGES
+from bot.inbound import (
+    ChatKind,
+    ChoiceEvent,
+    CommandEvent,
+    ContactEvent,
+    EditedEvent,
+    InboundEvent,
+    LocationEvent,
+    MalformedChoiceEvent,
+    MediaEvent,
+    MediaKind,
+    Sender,
+    TextEvent,
+    UnsupportedEvent,
+)
+from bot.outbound import Media, Message, Question, RemoveKeyboard, Request
+from handlers.commands import command_language
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+_MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+
+
+# --- updates -> events -----------------------------------------------------------------------
+
+
+def _sender(update: Update) -> Sender | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    user = update.effective_user
+    kind = ChatKind.PRIVATE if chat.type == ChatType.PRIVATE else ChatKind.GROUP
+    return Sender(
+        channel=TELEGRAM,
+        chat_id=str(chat.id),
+        chat_kind=kind,
+        language_hint=user.language_code if user else None,
+        user_id=str(user.id) if user else None,
+    )
+
+
+def _command(text: str, bot_username: str | None) -> tuple[str, str] | None:
+    """(name, arguments) of "/name@bot args", or None if the command is for another bot."""
+    head, _, args = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return name.lower(), args.strip()
+
+
+def _sender_of(message: TgMessage) -> Sender:
+    user = message.from_user
+    kind = ChatKind.PRIVATE if message.chat.type == ChatType.PRIVATE else ChatKind.GROUP
+    return Sender(
+        TELEGRAM,
+        str(message.chat.id),
+        kind,
+        user.language_code if user else None,
+        str(user.id) if user else None,
+    )
+
+
+def _seconds(duration: object) -> int | None:
+    """PTB gives durations as int or timedelta depending on its settings."""
+    if duration is None:
+        return None
+    if hasattr(duration, "total_seconds"):
+        return int(duration.total_seconds())
+    return int(duration)  # type: ignore[call-overload]
+
+
+def _media(message: TgMessage, sender: Sender, update_id: int) -> MediaEvent | None:
+    caption = message.caption
+    if message.photo:
+        largest = message.photo[-1]
+        return MediaEvent(
+            sender,
+            media=MediaKind.PHOTO,
+            file_id=largest.file_id,
+            size=largest.file_size,
+            caption=caption,
+            event_id=update_id,
+        )
+    for kind, item in (
+        (MediaKind.VOICE, message.voice),
+        (MediaKind.VIDEO, message.video),
+        (MediaKind.VIDEO_NOTE, message.video_note),
+        (MediaKind.AUDIO, message.audio),
+        (MediaKind.DOCUMENT, message.document),
+    ):
+        if item is None:
+            continue
+        return MediaEvent(
+            sender,
+            media=kind,
+            file_id=item.file_id,
+            size=item.file_size,
+            duration=_seconds(getattr(item, "duration", None)),
+            mime_type=getattr(item, "mime_type", None),
+            file_name=getattr(item, "file_name", None),
+            caption=caption,
+            event_id=update_id,
+        )
+    return None
+
+
+def to_event(update: Update, bot_username: str | None) -> InboundEvent | None:
+    """The plain event for an update, or None for updates Kibaru does not act on."""
+    update_id = update.update_id
+    if update.callback_query is not None:
+        query = update.callback_query
+        sender = _sender(update)
+        if sender is None:
+            return None
+        prompt, _, key = (query.data or "").partition(":")
+        if not prompt.isdigit() or not key:
+            return MalformedChoiceEvent(sender, event_id=update_id)
+        return ChoiceEvent(sender, prompt=int(prompt), key=key, event_id=update_id)
+    if update.edited_message is not None:
+        return EditedEvent(_sender_of(update.edited_message), event_id=update_id)
+    message = update.message
+    if message is None:
+        return None
+    sender = _sender_of(message)
+    if message.text is not None:
+        if message.text.startswith("/") and len(message.text) > 1:
+            command = _command(message.text, bot_username)
+            if command is None:
+                return None  # a command for another bot in a group
+            return CommandEvent(sender, name=command[0], args=command[1], event_id=update_id)
+        return TextEvent(sender, text=message.text, event_id=update_id)
+    if message.location is not None:
+        venue = message.venue
+        return LocationEvent(
+            sender,
+            latitude=message.location.latitude,
+            longitude=message.location.longitude,
+            title=venue.title if venue else None,
+            event_id=update_id,
+        )
+    if message.contact is not None:
+        own = message.from_user is not None and message.contact.user_id == message.from_user.id
+        return ContactEvent(sender, phone=message.contact.phone_number, own=own, event_id=update_id)
+    # An animation (GIF) also carries a `document`: name it before looking at media.
+    for what, present in (
+        ("sticker", message.sticker),
+        ("animation", message.animation),
+        ("poll", message.poll),
+        ("dice", message.dice),
+        ("game", message.game),
+        ("story", message.story),
+    ):
+        if present is not None:
+            return UnsupportedEvent(sender, what=what, event_id=update_id)
+    media = _media(message, sender, update_id)
+    if media is not None:
+        return media
+    if sender.chat_kind is ChatKind.PRIVATE and not _is_service(message):
+        return UnsupportedEvent(sender, what="other", event_id=update_id)
+    return None
+
+
+def _is_service(message: TgMessage) -> bool:
+    """Joins, pins, title changes...: nothing a person typed."""
+    return bool(
+        message.new_chat_members
+        or message.left_chat_member
+        or message.pinned_message
+        or message.new_chat_title
+        or message.group_chat_created
+    )
+
+
+# --- messages -> Telegram --------------------------------------------------------------------
+
+
+def _rows(question: Question) -> InlineKeyboardMarkup:
+    columns = max(1, question.columns)
+    buttons = [
+        InlineKeyboardButton(b.label, callback_data=f"{question.prompt}:{b.key}")
+        for b in question.choices
+    ]
+    rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+    if question.navigation:
+        rows.append(
+            [
+                InlineKeyboardButton(b.label, callback_data=f"{question.prompt}:{b.key}")
+                for b in question.navigation
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _request_keyboard(request: Request) -> ReplyKeyboardMarkup:
+    first = KeyboardButton(
+        request.button_label,
+        request_location=request.request == "location",
+        request_contact=request.request == "contact",
+    )
+    rows = [[first]] + [[KeyboardButton(label)] for label in request.alternatives]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def split_text(text: str, limit: int = _MAX_TEXT) -> list[str]:
+    """Cut a long text at paragraph or line ends so each part fits one Telegram message."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return parts
+
+
+async def send(app: Application, chat_id: int | str, message: Message) -> None:
+    """Render one plain message for Telegram (plain text: user content is never parsed)."""
+    bot = app.bot
+    if isinstance(message, Media):
+        senders = {
+            MediaKind.PHOTO: bot.send_photo,
+            MediaKind.VIDEO: bot.send_video,
+            MediaKind.VOICE: bot.send_voice,
+            MediaKind.AUDIO: bot.send_audio,
+            MediaKind.DOCUMENT: bot.send_document,
+            MediaKind.VIDEO_NOTE: bot.send_video_note,
+        }
+        source: object = message.file_id
+        if message.path is not None:
+            source = await asyncio.to_thread(Path(message.path).read_bytes)
+        method = senders[message.kind]
+        if message.kind is MediaKind.VIDEO_NOTE:
+            await method(chat_id, source)
+        else:
+            await method(chat_id, source, caption=message.text[:1024] or None)
+        return
+    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
+    if isinstance(message, Question) and (message.choices or message.navigation):
+        markup = _rows(message)
+    elif isinstance(message, Request):
+        markup = _request_keyboard(message)
+    elif isinstance(message, RemoveKeyboard):
+        markup = ReplyKeyboardRemove()
+    parts = split_text(message.text or "…")
+    for part in parts[:-1]:
+        await bot.send_message(chat_id, part)
+    await bot.send_message(chat_id, parts[-1], reply_markup=markup)
+
+
+# --- the channel -----------------------------------------------------------------------------
+
+
+class TelegramChannel:
+    def __init__(self, kibaru: Kibaru) -> None:
+        self.kibaru = kibaru
+        settings = kibaru.settings
+        if not settings.telegram_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is required for the Telegram channel")
+        api = settings.telegram_api_url
+        builder: ApplicationBuilder = (
+            Application.builder()
+            .token(settings.telegram_token)
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .concurrent_updates(False)
+        )
+        self.app: Application = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, poll_timeout: int = 10) -> None:
+        """Connect (getMe), publish the command menus, and start long polling."""
+        await self.app.initialize()
+        await self.publish_commands()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            timeout=poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        log.info("Telegram channel polling as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def publish_commands(self) -> None:
+        """The "/" menu in each shipped language (French for clients in any other language)."""
+        features = self.kibaru.conversations.features
+        catalogs = self.kibaru.catalogs
+        for language in (None, *SHIPPED_LANGUAGES):
+            t = catalogs.get(language or self.kibaru.settings.default_language)
+            names = command_language(t.language)
+            commands = [
+                BotCommand(spec.name_for(names), t._(spec.description)[:256])
+                for spec in features.commands
+                if spec.listed
+            ]
+            try:
+                await self.app.bot.set_my_commands(commands, language_code=language)
+            except TelegramError as error:  # a menu is a convenience, never a reason to stop
+                log.warning("setMyCommands(%s) failed: %s", language, type(error).__name__)
+
+    # -- handling ---------------------------------------------------------------------------
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        event = to_event(update, self.app.bot.username if self.app.bot else None)
+        query = update.callback_query
+        if event is None:
+            if query is not None:
+                await self._answer(query)
+            return
+        replies = await self.kibaru.conversations.handle(event)
+        chat_id = event.sender.chat_id
+        for reply in replies:
+            await send(self.app, chat_id, reply)
+        if query is not None:
+            await self._answer(query)
+
+    @staticmethod
+    async def _answer(query: object) -> None:
+        """Stop the button's spinner; a query too old to answer is not an error."""
+        with contextlib.suppress(BadRequest, Forbidden):
+            await query.answer()  # type: ignore[attr-defined]
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log where it failed (never what the user wrote), apologise in their language."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+        log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames.rstrip())
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if update.effective_chat.type != ChatType.PRIVATE:
+            return
+        sender = _sender(update)
+        try:
+            t = await self.kibaru.conversations.language_of(sender) if sender else None
+            text = (t or self.kibaru.catalogs.get(None))._(
+                "😕 Désolé, un problème technique m'a empêché de répondre. Vos réponses "
+                "précédentes sont gardées : réessayez dans un instant, ou envoyez /menu."
+            )
+            await self.app.bot.send_message(update.effective_chat.id, text)
+        except Exception as apology_error:  # the apology itself may fail
+            log.warning("apology for update %s failed: %s", update_id, type(apology_error).__name__)
+
+
+async def run_until_stopped(channel: TelegramChannel, stop: asyncio.Event) -> None:
+    await channel.start()
+    try:
+        await stop.wait()
+    finally:
+        await channel.stop()

@@ -1,0 +1,153 @@
+"""Settings from environment variables (and an optional `.env` file).
+
+Every value is checked once at start-up so that a mistake stops the bot with one line naming
+the variable, instead of surfacing hours later as a traceback in front of a user.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import SHIPPED_LANGUAGES
+
+DEFAULT_API_URL = "https://api.telegram.org"
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names the variable and says how to fix it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_token: str | None
+    telegram_api_url: str = DEFAULT_API_URL
+    database_path: Path = Path("kibaru.db")
+    admins: tuple[int, ...] = ()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Bamako"))
+    default_language: str = "fr"
+    log_level: str = "INFO"
+
+    @property
+    def timezone_name(self) -> str:
+        return self.timezone.key
+
+
+def _parse_token(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    token = raw.strip()
+    if not _TOKEN_RE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN",
+            "this does not look like a bot token (expected digits, a colon, then letters, "
+            "e.g. 123456789:AAH...); copy it again from @BotFather",
+        )
+    return token
+
+
+def _parse_api_url(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        return DEFAULT_API_URL
+    url = raw.strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            "TELEGRAM_API_URL",
+            f"expected an http(s) URL such as {DEFAULT_API_URL}, without /bot<token>",
+        )
+    if "/bot" in parsed.path:
+        raise SettingsError(
+            "TELEGRAM_API_URL",
+            "give the server's base URL only; Kibaru adds /bot<token>/<method> itself",
+        )
+    return url
+
+
+def _parse_admins(raw: str | None) -> tuple[int, ...]:
+    if raw is None or not raw.strip():
+        return ()
+    ids: list[int] = []
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        if not re.fullmatch(r"-?\d+", item):
+            raise SettingsError(
+                "KIBARU_ADMINS",
+                f"'{item}' is not a Telegram user id; give numeric ids separated by commas "
+                "(a user can see theirs with @userinfobot)",
+            )
+        ids.append(int(item))
+    return tuple(dict.fromkeys(ids))
+
+
+def _parse_timezone(raw: str | None) -> ZoneInfo:
+    name = (raw or "").strip() or "Africa/Bamako"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            "KIBARU_TIMEZONE", f"unknown time zone '{name}'; use an IANA name like Africa/Bamako"
+        ) from None
+
+
+def _parse_language(raw: str | None) -> str:
+    code = (raw or "").strip() or "fr"
+    if code not in SHIPPED_LANGUAGES:
+        raise SettingsError(
+            "KIBARU_LANGUAGE",
+            f"'{code}' is not a shipped language; choose one of {', '.join(SHIPPED_LANGUAGES)}",
+        )
+    return code
+
+
+def _parse_log_level(raw: str | None) -> str:
+    level = (raw or "").strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        raise SettingsError("KIBARU_LOG_LEVEL", f"choose one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def _parse_db(raw: str | None) -> Path:
+    path = Path((raw or "").strip() or "kibaru.db")
+    parent = path.expanduser().resolve().parent
+    if not parent.is_dir():
+        raise SettingsError("KIBARU_DB", f"the folder {parent} does not exist; create it first")
+    return path
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
+) -> Settings:
+    """Read settings; real environment variables win over the `.env` file."""
+    if env is None:
+        values: dict[str, str] = {}
+        dotenv_file = dotenv_path or Path(".env")
+        if dotenv_file.is_file():
+            from dotenv import dotenv_values
+
+            values.update({k: v for k, v in dotenv_values(dotenv_file).items() if v is not None})
+        values.update(os.environ)
+        env = values
+    return Settings(
+        telegram_token=_parse_token(env.get("TELEGRAM_BOT_TOKEN")),
+        telegram_api_url=_parse_api_url(env.get("TELEGRAM_API_URL")),
+        database_path=_parse_db(env.get("KIBARU_DB")),
+        admins=_parse_admins(env.get("KIBARU_ADMINS")),
+        timezone=_parse_timezone(env.get("KIBARU_TIMEZONE")),
+        default_language=_parse_language(env.get("KIBARU_LANGUAGE")),
+        log_level=_parse_log_level(env.get("KIBARU_LOG_LEVEL")),
+    )

@@ -1,0 +1,30 @@
+"""The commands users can type, in French and English (both accepted in every language)."""
+
+from __future__ import annotations
+
+from bot.engine import CommandSpec
+from bot.i18n import N_
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("report", {"fr": "signaler", "en": "report"}, N_("Signaler un incident")),
+    CommandSpec(
+        "myreports", {"fr": "mes_signalements", "en": "myreports"}, N_("Voir mes signalements")
+    ),
+    CommandSpec("alerts", {"fr": "alertes", "en": "alerts"}, N_("Recevoir les alertes de ma zone")),
+    CommandSpec("sessions", {"fr": "sessions", "en": "sessions"}, N_("Sessions du CCS-C")),
+    CommandSpec("menu", {"fr": "menu", "en": "menu"}, N_("Menu principal")),
+    CommandSpec("language", {"fr": "langue", "en": "language"}, N_("Changer de langue")),
+    CommandSpec("back", {"fr": "retour", "en": "back"}, N_("Revenir à la question précédente")),
+    CommandSpec("cancel", {"fr": "annuler", "en": "cancel"}, N_("Annuler ce qui est en cours")),
+    CommandSpec("forget", {"fr": "effacer", "en": "forget"}, N_("Effacer mes données")),
+    CommandSpec("help", {"fr": "aide", "en": "help"}, N_("Aide")),
+    CommandSpec("start", {"fr": "start", "en": "start"}, N_("Commencer"), listed=False),
+)
+
+
+def command_language(language: str) -> str:
+    """Which command names a language shows: English for English, French otherwise.
+
+    Bambara speakers in Mali meet French command words everywhere; both always work.
+    """
+    return "en" if language == "en" else "fr"

@@ -1,0 +1,1 @@
+"""SQLite storage: parameterized SQL behind small async functions, one module per aggregate."""

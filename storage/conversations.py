@@ -1,0 +1,85 @@
+"""Conversation state: where each user is, as a stack of flows, saved with each step."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.database import Connection, to_db
+
+
+@dataclass
+class Frame:
+    """One flow in progress: its current step, the answers so far and the steps behind it."""
+
+    flow: str
+    step: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "answers": self.answers,
+            "history": self.history,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Frame:
+        return cls(
+            flow=str(data["flow"]),
+            step=str(data["step"]),
+            answers=dict(data.get("answers") or {}),
+            history=[str(s) for s in data.get("history") or []],
+        )
+
+
+@dataclass
+class ConversationState:
+    frames: list[Frame]
+    #: number of the last question asked; buttons carry it so older ones are known to be stale
+    prompt: int = 0
+    last_event_id: int | None = None
+
+    @property
+    def top(self) -> Frame:
+        return self.frames[-1]
+
+
+async def load(conn: Connection, user_id: int) -> ConversationState | None:
+    cursor = await conn.execute(
+        "SELECT frames, prompt, last_event_id FROM conversations WHERE user_id = ?", (user_id,)
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    frames = [Frame.from_json(item) for item in json.loads(row["frames"])]
+    return ConversationState(frames, int(row["prompt"]), row["last_event_id"])
+
+
+async def save(conn: Connection, user_id: int, state: ConversationState, now: datetime) -> None:
+    frames = json.dumps([f.to_json() for f in state.frames], ensure_ascii=False)
+    await conn.execute(
+        "INSERT INTO conversations (user_id, frames, prompt, last_event_id, updated_at)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET frames = excluded.frames,"
+        " prompt = excluded.prompt, last_event_id = excluded.last_event_id,"
+        " updated_at = excluded.updated_at",
+        (user_id, frames, state.prompt, state.last_event_id, to_db(now)),
+    )
+
+
+async def delete(conn: Connection, user_id: int) -> None:
+    await conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))
+
+
+async def count_open(conn: Connection) -> int:
+    """Conversations that are inside a flow (not just resting at the main menu)."""
+    cursor = await conn.execute(
+        "SELECT COUNT(*) FROM conversations WHERE json_array_length(frames) > 1"
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0

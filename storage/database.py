@@ -1,0 +1,150 @@
+"""The SQLite database: connection settings, transactions and numbered migrations.
+
+One connection, guarded by a lock, because aiosqlite runs every statement on a single thread:
+without the lock, statements of two concurrent handlers would land inside each other's
+transaction. WAL with `synchronous=FULL` makes each commit durable (fsynced) before the user
+is told anything: where Kibaru runs, power cuts are common.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Connection = aiosqlite.Connection
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def to_db(moment: datetime) -> str:
+    """Store instants as ISO 8601 UTC text: sortable, readable, portable to PostgreSQL."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The numbered `.sql` files shipped in `storage/migrations`, in order."""
+    found: list[Migration] = []
+    folder = resources.files("storage") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
+    return found
+
+
+class Database:
+    def __init__(self, connection: Connection, path: Path | str) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str,
+        migrations: list[Migration] | None = None,
+        now: datetime | None = None,
+    ) -> Database:
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=5000",
+        ):
+            await connection.execute(pragma)
+        database = cls(connection, path)
+        await database.migrate(
+            bundled_migrations() if migrations is None else migrations, now or datetime.now(UTC)
+        )
+        return database
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A write transaction: committed (and fsynced) when the block ends, else rolled back."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Connection]:
+        """Reads outside a transaction, never interleaved with another handler's writes."""
+        async with self._lock:
+            yield self._connection
+
+    async def schema_version(self) -> int:
+        async with self.reading() as conn:
+            cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: list[Migration], now: datetime) -> None:
+        """Apply, each in its own transaction, the migrations newer than the recorded version."""
+        async with self._lock:
+            await self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            cursor = await self._connection.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+            )
+            row = await cursor.fetchone()
+            current = int(row[0]) if row else 0
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                log.info("applying migration %04d_%s", migration.version, migration.name)
+                # executescript commits any open transaction first, so BEGIN goes in the script.
+                try:
+                    await self._connection.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
+                    await self._connection.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at)"
+                        " VALUES (?, ?, ?)",
+                        (migration.version, migration.name, to_db(now)),
+                    )
+                    await self._connection.execute("COMMIT")
+                except BaseException:
+                    if self._connection.in_transaction:
+                        await self._connection.execute("ROLLBACK")
+                    raise
+
+    async def integrity_ok(self) -> bool:
+        async with self.reading() as conn:
+            cursor = await conn.execute("PRAGMA integrity_check")
+            row = await cursor.fetchone()
+        return bool(row) and row[0] == "ok"

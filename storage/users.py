@@ -1,0 +1,75 @@
+"""Users: one row per (channel, chat) with the language they chose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.database import Connection, from_db, to_db
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    chat_id: str
+    language: str | None
+    created_at: datetime
+
+
+def _user(row: object) -> User:
+    return User(
+        id=row["id"],  # type: ignore[index]
+        channel=row["channel"],  # type: ignore[index]
+        chat_id=row["chat_id"],  # type: ignore[index]
+        language=row["language"],  # type: ignore[index]
+        created_at=from_db(row["created_at"]),  # type: ignore[index]
+    )
+
+
+_COLUMNS = "id, channel, chat_id, language, created_at"
+
+
+async def find(conn: Connection, channel: str, chat_id: str) -> User | None:
+    cursor = await conn.execute(
+        f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+    )
+    row = await cursor.fetchone()
+    return _user(row) if row else None
+
+
+async def get(conn: Connection, user_id: int) -> User | None:
+    cursor = await conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+    row = await cursor.fetchone()
+    return _user(row) if row else None
+
+
+async def get_or_create(
+    conn: Connection, channel: str, chat_id: str, now: datetime
+) -> tuple[User, bool]:
+    """The user for a chat, created on first contact; the flag says whether it is new."""
+    existing = await find(conn, channel, chat_id)
+    if existing:
+        return existing, False
+    cursor = await conn.execute(
+        "INSERT INTO users (channel, chat_id, language, created_at) VALUES (?, ?, NULL, ?)",
+        (channel, chat_id, to_db(now)),
+    )
+    user_id = cursor.lastrowid
+    assert user_id is not None
+    return User(user_id, channel, chat_id, None, now.replace(microsecond=0)), True
+
+
+async def set_language(conn: Connection, user_id: int, language: str) -> None:
+    await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+
+async def delete(conn: Connection, user_id: int) -> None:
+    """Forget a user: roles and conversation go with the row (ON DELETE CASCADE)."""
+    await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+async def count(conn: Connection) -> int:
+    cursor = await conn.execute("SELECT COUNT(*) FROM users")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
