@@ -149,13 +149,12 @@ class Conversations:
         async with self.db.transaction() as conn:
             user, created = await users.get_or_create(conn, sender.channel, sender.chat_id, now)
             state = await conversations.load(conn, user.id)
+            first_contact = state is None
             if state is None:
                 state = self._fresh_state()
-                self._ensure_valid(state)
                 if created or user.language is None:
                     self._push(state, self.features.welcome_flow)
-            else:
-                self._ensure_valid(state)
+            self._ensure_valid(state)
             t = self.translator_for(user.language, sender.language_hint)
             turn = Turn(user, t, conn, now, self.settings, state.top.answers)
             duplicate = (
@@ -163,9 +162,14 @@ class Conversations:
                 and state.last_event_id is not None
                 and event.event_id <= state.last_event_id
             )
+            transition: Transition
             if duplicate:
                 log.info("event %s delivered again; asking the current question", event.event_id)
-                transition: Transition = Retry()
+                transition = Retry()
+            elif first_contact:
+                # Whatever the first message says, the first answer is the welcome question.
+                transition = Retry()
+                state.last_event_id = event.event_id
             else:
                 transition = await self._dispatch(turn, state, event)
                 if event.event_id is not None:

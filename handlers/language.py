@@ -53,12 +53,7 @@ class ChooseLanguage(ChoiceStep):
         if self.onboarding:
             turn.say(privacy_notice(t))
         else:
-            turn.note(
-                t._(
-                    "C'est noté : je vous parle maintenant en {language}.",
-                    language=LANGUAGE_NAMES[key],
-                )
-            )
+            turn.note(t._("✅ Langue choisie : {language}.", language=LANGUAGE_NAMES[key]))
         return Finish()
 
 

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Re-extract the messages from the code and merge them into every catalog.
+# Run from the repository root: sh locales/update.sh
+set -e
+PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
+"$PYBABEL" extract -F locales/babel.cfg -k N_ -k ngettext:1,2 --no-wrap --sort-by-file \
+    --project Kibaru --copyright-holder "Kibaru contributors" -o locales/kibaru.pot .
+"$PYBABEL" update --no-wrap --ignore-obsolete -D kibaru -i locales/kibaru.pot -d locales

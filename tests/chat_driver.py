@@ -1,0 +1,117 @@
+"""Drive the conversation engine directly, as a channel would, and read what it answered."""
+
+from __future__ import annotations
+
+from itertools import count
+
+from bot.engine import Conversations
+from bot.inbound import (
+    ChatKind,
+    ChoiceEvent,
+    CommandEvent,
+    ContactEvent,
+    EditedEvent,
+    InboundEvent,
+    LocationEvent,
+    MalformedChoiceEvent,
+    MediaEvent,
+    MediaKind,
+    Sender,
+    TextEvent,
+    UnsupportedEvent,
+)
+from bot.outbound import Message, Question
+
+_update_ids = count(1)
+
+
+class ChatDriver:
+    """One user talking to the engine; keeps every reply, like a phone screen."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        chat_id: str = "1001",
+        channel: str = "test",
+        hint: str | None = "fr",
+        chat_kind: ChatKind = ChatKind.PRIVATE,
+    ) -> None:
+        self.conversations = conversations
+        self.sender = Sender(channel, chat_id, chat_kind, hint, chat_id)
+        self.screen: list[Message] = []
+        self.last_replies: list[Message] = []
+
+    async def event(self, event: InboundEvent) -> list[Message]:
+        self.last_replies = await self.conversations.handle(event)
+        self.screen.extend(self.last_replies)
+        return self.last_replies
+
+    def _id(self) -> int:
+        return next(_update_ids)
+
+    async def text(self, text: str) -> list[Message]:
+        return await self.event(TextEvent(self.sender, text=text, event_id=self._id()))
+
+    async def command(self, name: str, args: str = "") -> list[Message]:
+        return await self.event(CommandEvent(self.sender, name=name, args=args, event_id=self._id()))
+
+    async def tap(self, label: str, question: Question | None = None) -> list[Message]:
+        """Tap the button whose label contains `label` on the given or the latest question."""
+        question = question or self.question
+        for button in (*question.choices, *question.navigation):
+            if button.label == label or label.lower() in button.label.lower():
+                return await self.event(
+                    ChoiceEvent(
+                        self.sender, prompt=question.prompt, key=button.key, event_id=self._id()
+                    )
+                )
+        labels = [b.label for b in (*question.choices, *question.navigation)]
+        raise AssertionError(f"no button {label!r} in {labels}")
+
+    async def tap_key(self, prompt: int, key: str) -> list[Message]:
+        return await self.event(ChoiceEvent(self.sender, prompt=prompt, key=key, event_id=self._id()))
+
+    async def unsupported(self, what: str) -> list[Message]:
+        return await self.event(UnsupportedEvent(self.sender, what=what, event_id=self._id()))
+
+    async def edited(self) -> list[Message]:
+        return await self.event(EditedEvent(self.sender, event_id=self._id()))
+
+    async def malformed(self) -> list[Message]:
+        return await self.event(MalformedChoiceEvent(self.sender, event_id=self._id()))
+
+    async def location(self, lat: float = 12.65, lon: float = -8.0) -> list[Message]:
+        return await self.event(
+            LocationEvent(self.sender, latitude=lat, longitude=lon, event_id=self._id())
+        )
+
+    async def contact(self, phone: str = "+22370000000") -> list[Message]:
+        return await self.event(ContactEvent(self.sender, phone=phone, own=True, event_id=self._id()))
+
+    async def media(self, kind: MediaKind = MediaKind.PHOTO) -> list[Message]:
+        return await self.event(
+            MediaEvent(self.sender, media=kind, file_id="F1", size=1000, event_id=self._id())
+        )
+
+    @property
+    def question(self) -> Question:
+        for message in reversed(self.screen):
+            if isinstance(message, Question):
+                return message
+        raise AssertionError("no question on screen")
+
+    @property
+    def last(self) -> Message:
+        return self.last_replies[-1]
+
+    @property
+    def last_text(self) -> str:
+        return "\n".join(m.text for m in self.last_replies)
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for b in self.question.choices]
+
+    @property
+    def nav_labels(self) -> list[str]:
+        return [b.label for b in self.question.navigation]

@@ -1,0 +1,47 @@
+"""Shared fixtures: settings on a temporary database, a manual clock, and a chat driver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Kibaru
+from bot.clock import ManualClock
+from bot.settings import Settings
+from tests.chat_driver import ChatDriver
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "kibaru.db"
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return Settings(
+        telegram_token=None,
+        database_path=db_path,
+        admins=(999,),
+        timezone=ZoneInfo("Africa/Bamako"),
+        default_language="fr",
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def kibaru(settings: Settings, clock: ManualClock) -> AsyncIterator[Kibaru]:
+    app = await Kibaru.open(settings, clock)
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+def chat(kibaru: Kibaru) -> ChatDriver:
+    return ChatDriver(kibaru.conversations, chat_id="1001")

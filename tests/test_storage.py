@@ -1,0 +1,147 @@
+"""Storage: migrations, connection settings, users, roles and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import audit, conversations, roles, users
+from storage.database import Database, Migration, bundled_migrations
+from storage.roles import Role
+
+NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+
+
+async def test_migrations_applied_once_and_recorded(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    latest = bundled_migrations()[-1].version
+    assert await db.schema_version() == latest
+    await db.close()
+    again = await Database.open(db_path, now=NOW)  # nothing re-applied, no error
+    async with again.reading() as conn:
+        cursor = await conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+        rows = [tuple(r) for r in await cursor.fetchall()]
+    assert rows[0] == (1, "initial")
+    assert len(rows) == len(bundled_migrations())
+    await again.close()
+
+
+async def test_connection_settings(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    async with db.reading() as conn:
+        assert (await (await conn.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
+        assert (await (await conn.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
+        assert (await (await conn.execute("PRAGMA synchronous")).fetchone())[0] == 2  # FULL
+    assert await db.integrity_ok()
+    await db.close()
+
+
+async def test_failed_migration_is_rolled_back(db_path: Path) -> None:
+    broken = [
+        *bundled_migrations(),
+        Migration(999, "broken", "CREATE TABLE half_done (id INTEGER);\nSELECT * FROM missing;"),
+    ]
+    with pytest.raises(Exception, match="missing"):
+        await Database.open(db_path, migrations=broken, now=NOW)
+    db = await Database.open(db_path, now=NOW)
+    async with db.reading() as conn:
+        cursor = await conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'")
+        assert await cursor.fetchone() is None
+    assert await db.schema_version() == bundled_migrations()[-1].version
+    await db.close()
+
+
+async def test_transaction_rolls_back_on_error(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await users.get_or_create(conn, "telegram", "1", NOW)
+            raise RuntimeError("boom")
+    async with db.reading() as conn:
+        assert await users.count(conn) == 0
+    await db.close()
+
+
+async def test_users_roles_and_audit(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    async with db.transaction() as conn:
+        awa, created = await users.get_or_create(conn, "telegram", "111", NOW)
+        assert created and awa.language is None
+        same, created_again = await users.get_or_create(conn, "telegram", "111", NOW)
+        assert same.id == awa.id and not created_again
+        await users.set_language(conn, awa.id, "bm")
+        coordinators = await roles.ensure_coordinators(conn, "telegram", ["999"], NOW)
+        boss = coordinators[0]
+        assert await roles.grant(conn, awa.id, Role.FOCAL_POINT, NOW, scope="gao", by=boss.id)
+        assert not await roles.grant(conn, awa.id, Role.FOCAL_POINT, NOW, scope="gao", by=boss.id)
+        assert await roles.grant(conn, awa.id, Role.VALIDATOR, NOW, by=boss.id)
+    async with db.reading() as conn:
+        loaded = await users.get(conn, awa.id)
+        assert loaded is not None and loaded.language == "bm"
+        grants = await roles.of_user(conn, awa.id)
+        assert {(g.role, g.scope) for g in grants} == {
+            (Role.FOCAL_POINT, "gao"),
+            (Role.VALIDATOR, None),
+        }
+        assert await roles.has_role(conn, awa.id, Role.FOCAL_POINT, "gao")
+        assert not await roles.has_role(conn, awa.id, Role.FOCAL_POINT, "kidal")
+        assert await roles.has_role(conn, awa.id, Role.VALIDATOR, "kidal")  # everywhere
+        assert await roles.has_role(conn, boss.id, Role.COORDINATOR)
+        entries = await audit.recent(conn)
+    actions = [(e.action, e.detail) for e in reversed(entries)]
+    assert actions == [
+        ("role.grant", "coordinator"),
+        ("role.grant", "focal_point@gao"),
+        ("role.grant", "validator"),
+    ]
+    async with db.transaction() as conn:
+        assert await roles.revoke(conn, awa.id, Role.VALIDATOR, NOW, by=boss.id)
+        assert not await roles.revoke(conn, awa.id, Role.VALIDATOR, NOW, by=boss.id)
+        assert (await audit.recent(conn, 1))[0].action == "role.revoke"
+    await db.close()
+
+
+async def test_ensure_coordinators_is_idempotent(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    for _ in range(2):
+        async with db.transaction() as conn:
+            await roles.ensure_coordinators(conn, "telegram", ["1", "2"], NOW)
+    async with db.reading() as conn:
+        assert len(await roles.holders(conn, Role.COORDINATOR)) == 2
+        assert len(await audit.recent(conn)) == 2
+    await db.close()
+
+
+async def test_deleting_a_user_removes_roles_and_conversation(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    async with db.transaction() as conn:
+        user, _ = await users.get_or_create(conn, "telegram", "5", NOW)
+        await roles.grant(conn, user.id, Role.CCSC_MEMBER, NOW, scope="bamako_c1")
+        state = conversations.ConversationState([conversations.Frame("menu", "main")], 3, 17)
+        await conversations.save(conn, user.id, state, NOW)
+    async with db.transaction() as conn:
+        loaded = await conversations.load(conn, user.id)
+        assert loaded is not None and loaded.prompt == 3 and loaded.last_event_id == 17
+        await users.delete(conn, user.id)
+    async with db.reading() as conn:
+        assert await conversations.load(conn, user.id) is None
+        assert await roles.of_user(conn, user.id) == []
+        # the audit entry stays, without anything personal
+        entries = await audit.recent(conn)
+        assert entries[0].subject == f"user:{user.id}"
+    await db.close()
+
+
+async def test_open_conversations_are_counted(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    async with db.transaction() as conn:
+        for chat_id, frames in (("1", 1), ("2", 2), ("3", 3)):
+            user, _ = await users.get_or_create(conn, "telegram", chat_id, NOW)
+            state = conversations.ConversationState(
+                [conversations.Frame("menu", "main")] * frames
+            )
+            await conversations.save(conn, user.id, state, NOW)
+        assert await conversations.count_open(conn) == 2
+    await db.close()
