@@ -53,7 +53,9 @@ class ChatDriver:
         return await self.event(TextEvent(self.sender, text=text, event_id=self._id()))
 
     async def command(self, name: str, args: str = "") -> list[Message]:
-        return await self.event(CommandEvent(self.sender, name=name, args=args, event_id=self._id()))
+        return await self.event(
+            CommandEvent(self.sender, name=name, args=args, event_id=self._id())
+        )
 
     async def tap(self, label: str, question: Question | None = None) -> list[Message]:
         """Tap the button whose label contains `label` on the given or the latest question."""
@@ -69,7 +71,9 @@ class ChatDriver:
         raise AssertionError(f"no button {label!r} in {labels}")
 
     async def tap_key(self, prompt: int, key: str) -> list[Message]:
-        return await self.event(ChoiceEvent(self.sender, prompt=prompt, key=key, event_id=self._id()))
+        return await self.event(
+            ChoiceEvent(self.sender, prompt=prompt, key=key, event_id=self._id())
+        )
 
     async def unsupported(self, what: str) -> list[Message]:
         return await self.event(UnsupportedEvent(self.sender, what=what, event_id=self._id()))
@@ -86,7 +90,9 @@ class ChatDriver:
         )
 
     async def contact(self, phone: str = "+22370000000") -> list[Message]:
-        return await self.event(ContactEvent(self.sender, phone=phone, own=True, event_id=self._id()))
+        return await self.event(
+            ContactEvent(self.sender, phone=phone, own=True, event_id=self._id())
+        )
 
     async def media(self, kind: MediaKind = MediaKind.PHOTO) -> list[Message]:
         return await self.event(

@@ -139,9 +139,7 @@ async def test_open_conversations_are_counted(db_path: Path) -> None:
     async with db.transaction() as conn:
         for chat_id, frames in (("1", 1), ("2", 2), ("3", 3)):
             user, _ = await users.get_or_create(conn, "telegram", chat_id, NOW)
-            state = conversations.ConversationState(
-                [conversations.Frame("menu", "main")] * frames
-            )
+            state = conversations.ConversationState([conversations.Frame("menu", "main")] * frames)
             await conversations.save(conn, user.id, state, NOW)
         assert await conversations.count_open(conn) == 2
     await db.close()

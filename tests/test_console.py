@@ -1,0 +1,85 @@
+"""The console channel: a scripted run through a pipe, as a trainer or a CI job would."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.app import Kibaru
+from bot.channels.console import ConsoleChannel, parse_line, render
+from bot.inbound import CommandEvent, LocationEvent, Sender, TextEvent
+from bot.outbound import Button, KeyboardRequest, Question, Request
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _console(script: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIBARU_", "TELEGRAM_"))}
+    env.update({"KIBARU_DB": str(db), "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_bot.py"), "--console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_scripted_onboarding_in_bambara(tmp_path: Path) -> None:
+    db = tmp_path / "console.db"
+    result = _console("2\n/aide\n/langue\n1\n", db)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    # the welcome question, numbered, then the typed answers echoed
+    assert "  1. Français\n  2. Bamanankan\n  3. English" in out
+    assert "> 2" in out
+    assert "/effacer" in out  # the privacy notice, in Bambara
+    assert "Votre vie privée" not in out.split("> 2")[1].split("> /aide")[0]
+    assert "/signaler" in out  # help lists the French command names for Bambara
+    assert "Que voulez-vous faire ?" in out.split("> 1")[-1]  # back in French at the end
+    assert "Traceback" not in out
+
+
+def test_console_resumes_on_the_same_database(tmp_path: Path) -> None:
+    db = tmp_path / "console.db"
+    assert _console("1\n/effacer\n", db).returncode == 0
+    second = _console("", db)  # a new run, nothing typed: /start then end of input
+    assert second.returncode == 0
+    assert "Bon retour sur Kibaru" in second.stdout
+
+
+def test_parse_line() -> None:
+    sender = Sender("console", "local")
+    assert parse_line("  ", sender) is None
+    command = parse_line("/langue fr", sender)
+    assert isinstance(command, CommandEvent) and (command.name, command.args) == ("langue", "fr")
+    location = parse_line("@12.65, -8.0", sender)
+    assert isinstance(location, LocationEvent) and location.longitude == -8.0
+    text = parse_line("2\n", sender)
+    assert isinstance(text, TextEvent) and text.text == "2"
+
+
+def test_render() -> None:
+    question = Question(
+        "Q?",
+        choices=(Button("a", "Alpha"), Button("b", "Beta")),
+        navigation=(Button("_back", "⬅️ Retour"),),
+    )
+    assert render(question) == "Q?\n  1. Alpha\n  2. Beta\n  [⬅️ Retour]"
+    request = Request("Où ?", KeyboardRequest.LOCATION, "📍 Position", ("Passer",))
+    assert "@latitude,longitude" in render(request)
+
+
+async def test_console_channel_in_process(kibaru: Kibaru) -> None:
+    out = io.StringIO()
+    channel = ConsoleChannel(kibaru, stdin=io.StringIO("3\n"), stdout=out)
+    assert await channel.run() == 0
+    assert "What would you like to do?" in out.getvalue() or "> 3" in out.getvalue()
