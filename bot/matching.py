@@ -15,11 +15,13 @@ if TYPE_CHECKING:
     from bot.flow import Option
 
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+#: Bambara letters typed on keyboards that lack them: "segin ko" must match "segin kɔ".
+_PLAIN_LETTERS = str.maketrans({"ɛ": "e", "ɔ": "o", "ɲ": "ny", "ŋ": "ng"})
 
 
 def normalize(text: str) -> str:
-    """Lower case, no accents, no emoji or punctuation, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case, no accents or special letters, no emoji or punctuation, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", stripped).split())
 

@@ -22,12 +22,12 @@ def privacy_notice(t: Translator) -> str:
         [
             t._("🔒 Votre vie privée"),
             t._(
-                "• Kibaru garde seulement votre langue et le numéro de cette conversation, pour "
-                "pouvoir vous répondre. Aucun nom, aucun numéro de téléphone."
+                "• Kibaru garde seulement votre langue et l'identifiant de cette conversation, "
+                "pour pouvoir vous répondre. Aucun nom, aucun numéro de téléphone."
             ),
             t._(
                 "• Vos signalements peuvent rester anonymes : les analystes ne voient ni votre "
-                "nom ni votre numéro, sauf si vous choisissez de les donner."
+                "nom ni votre numéro de téléphone, sauf si vous choisissez de les donner."
             ),
             t._(
                 "• Vous pouvez effacer vos données à tout moment avec {command}.",

@@ -82,4 +82,7 @@ async def test_console_channel_in_process(kibaru: Kibaru) -> None:
     out = io.StringIO()
     channel = ConsoleChannel(kibaru, stdin=io.StringIO("3\n"), stdout=out)
     assert await channel.run() == 0
-    assert "What would you like to do?" in out.getvalue() or "> 3" in out.getvalue()
+    transcript = out.getvalue()
+    assert "> 3" in transcript  # a pipe, not a terminal: the answers are echoed
+    assert transcript.rstrip().endswith("  6. 🌐 Language")
+    assert "What would you like to do?" in transcript
