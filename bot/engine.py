@@ -383,7 +383,12 @@ class Conversations:
     async def _ask(self, turn: Turn, state: ConversationState) -> Message:
         step = self._step(state.top)
         question = await step.ask(turn)
-        state.prompt += 1
+        # A new number only for a new question: the same question asked again (after help,
+        # a wrong answer, an expired button) keeps its number, so every copy of it still works.
+        asked = f"{len(state.frames)}:{state.top.flow}:{state.top.step}"
+        if asked != state.asked:
+            state.prompt += 1
+            state.asked = asked
         navigation: tuple[Button, ...] = ()
         if step.navigation and self._in_flow(state):
             navigation = (

@@ -43,6 +43,8 @@ class ConversationState:
     #: number of the last question asked; buttons carry it so older ones are known to be stale
     prompt: int = 0
     last_event_id: int | None = None
+    #: which question `prompt` numbers ("depth:flow:step")
+    asked: str | None = None
 
     @property
     def top(self) -> Frame:
@@ -51,24 +53,25 @@ class ConversationState:
 
 async def load(conn: Connection, user_id: int) -> ConversationState | None:
     cursor = await conn.execute(
-        "SELECT frames, prompt, last_event_id FROM conversations WHERE user_id = ?", (user_id,)
+        "SELECT frames, prompt, last_event_id, asked FROM conversations WHERE user_id = ?",
+        (user_id,),
     )
     row = await cursor.fetchone()
     if row is None:
         return None
     frames = [Frame.from_json(item) for item in json.loads(row["frames"])]
-    return ConversationState(frames, int(row["prompt"]), row["last_event_id"])
+    return ConversationState(frames, int(row["prompt"]), row["last_event_id"], row["asked"])
 
 
 async def save(conn: Connection, user_id: int, state: ConversationState, now: datetime) -> None:
     frames = json.dumps([f.to_json() for f in state.frames], ensure_ascii=False)
     await conn.execute(
-        "INSERT INTO conversations (user_id, frames, prompt, last_event_id, updated_at)"
-        " VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO conversations (user_id, frames, prompt, asked, last_event_id, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET frames = excluded.frames,"
-        " prompt = excluded.prompt, last_event_id = excluded.last_event_id,"
-        " updated_at = excluded.updated_at",
-        (user_id, frames, state.prompt, state.last_event_id, to_db(now)),
+        " prompt = excluded.prompt, asked = excluded.asked,"
+        " last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
+        (user_id, frames, state.prompt, state.asked, state.last_event_id, to_db(now)),
     )
 
 

@@ -410,7 +410,7 @@ async def test_duplicate_update_asks_the_current_question_again(
     await chat.event(event)  # Telegram delivers it again after a crash
     state = await state_of(kibaru, chat)
     assert state.top.flow == "language" and len(state.frames) == 2  # not pushed twice
-    assert state.prompt == prompt + 1
+    assert state.prompt == prompt  # the same question: its buttons keep working
     assert chat.labels == LANGUAGE_LABELS
 
 
@@ -437,3 +437,13 @@ async def test_bambara_words_typed_without_special_letters(chat: ChatDriver) -> 
     plain = back.replace("ɔ", "o").replace("ɛ", "e").split(" ", 1)[1]
     await chat.text(plain)  # ...typed on a phone without them
     assert chat.last.text == "I b'a fɛ ka mun kɛ?"
+
+
+async def test_same_question_asked_again_keeps_its_buttons(chat: ChatDriver) -> None:
+    await onboard(chat)
+    await chat.command("effacer")
+    first_copy = chat.question
+    await chat.command("aide")  # asks the same question again below the help
+    assert chat.question.prompt == first_copy.prompt
+    await chat.tap("Non", question=first_copy)
+    assert "Rien n'a été effacé" in chat.last.text

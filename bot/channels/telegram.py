@@ -356,16 +356,18 @@ class TelegramChannel:
             return
         event = to_event(update, self.app.bot.username if self.app.bot else None)
         query = update.callback_query
-        if event is None:
-            if query is not None:
-                await self._answer(query)
-            return
-        replies = await self.kibaru.conversations.handle(event)
-        chat_id = event.sender.chat_id
-        for reply in replies:
-            await send(self.app, chat_id, reply)
-        if query is not None:
-            await self._answer(query)
+        # Stop the tapped button's spinner while the answer is being prepared.
+        answering = asyncio.create_task(self._answer(query)) if query is not None else None
+        try:
+            if event is None:
+                return
+            replies = await self.kibaru.conversations.handle(event)
+            chat_id = event.sender.chat_id
+            for reply in replies:
+                await send(self.app, chat_id, reply)
+        finally:
+            if answering is not None:
+                await answering
 
     @staticmethod
     async def _answer(query: object) -> None:

@@ -25,11 +25,14 @@ CREATE TABLE roles (
 
 -- Where each user is in a conversation. `frames` is a JSON stack of
 -- {flow, step, answers, history}; `prompt` numbers the last question asked so that buttons of
--- older questions are recognised as expired; `last_event_id` drops updates delivered twice.
+-- older questions are recognised as expired, and `asked` says which question that was (asking
+-- the same one again keeps its number, so its earlier copies stay usable); `last_event_id`
+-- recognises an update delivered twice.
 CREATE TABLE conversations (
     user_id        INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     frames         TEXT NOT NULL,
     prompt         INTEGER NOT NULL DEFAULT 0,
+    asked          TEXT,
     last_event_id  INTEGER,
     updated_at     TEXT NOT NULL
 );

@@ -1,0 +1,372 @@
+"""End to end: the real Telegram adapter (python-telegram-bot, long polling) against the
+Bot API emulator on 127.0.0.1, and the real `run_bot.py` process for the crash test."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Kibaru
+from bot.channels import telegram as telegram_channel
+from bot.channels.telegram import TelegramChannel, split_text
+from bot.clock import ManualClock
+from bot.settings import Settings
+from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
+
+ROOT = Path(__file__).resolve().parent.parent
+MENU_FR = "Que voulez-vous faire ?"
+MENU_BM = "I b'a fɛ ka mun kɛ?"
+MENU_EN = "What would you like to do?"
+WELCOME_LABELS = ["Français", "Bamanankan", "English"]
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def tg_settings(db_path: Path, emulator: BotApiEmulator) -> Settings:
+    return Settings(
+        telegram_token=emulator.token,
+        telegram_api_url=emulator.base_url,
+        database_path=db_path,
+        admins=(),
+        timezone=ZoneInfo("Africa/Bamako"),
+        default_language="fr",
+    )
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[Kibaru]:
+    """Kibaru on Telegram, in this process, until the block ends."""
+    kibaru = await Kibaru.open(settings, ManualClock())
+    channel = TelegramChannel(kibaru)
+    await channel.start(poll_timeout=5)
+    try:
+        yield kibaru
+    finally:
+        await channel.stop()
+        await kibaru.close()
+
+
+@pytest.fixture
+async def bot(tg_settings: Settings) -> AsyncIterator[Kibaru]:
+    async with running_bot(tg_settings) as kibaru:
+        yield kibaru
+
+
+async def expect(emulator: BotApiEmulator, user: SimUser, count: int) -> list[SentMessage]:
+    """The next `count` messages to the user (waits for them, never sleeps)."""
+    before = len(emulator.messages_to(user.user_id))
+    await emulator.wait_for_messages(user.user_id, before + count)
+    return emulator.messages_to(user.user_id)[before:]
+
+
+async def say(emulator: BotApiEmulator, user: SimUser, text: str, count: int = 1) -> list[str]:
+    before = len(emulator.messages_to(user.user_id))
+    await user.send_text(text)
+    await emulator.wait_for_messages(user.user_id, before + count)
+    return [m.text or "" for m in emulator.messages_to(user.user_id)[before:]]
+
+
+async def press(emulator: BotApiEmulator, user: SimUser, label: str, count: int = 1) -> list[str]:
+    before = len(emulator.messages_to(user.user_id))
+    await user.press(label)
+    await emulator.wait_for_messages(user.user_id, before + count)
+    return [m.text or "" for m in emulator.messages_to(user.user_id)[before:]]
+
+
+def last(emulator: BotApiEmulator, user: SimUser) -> SentMessage:
+    return emulator.messages_to(user.user_id)[-1]
+
+
+async def onboard(emulator: BotApiEmulator, user: SimUser, language: str = "Français") -> None:
+    await say(emulator, user, "/start")
+    await press(emulator, user, language, count=2)
+
+
+# --- onboarding ------------------------------------------------------------------------------
+
+
+async def test_onboarding_in_french(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    awa = emulator.user(501, "Awa", "fr")
+    [welcome] = await say(emulator, awa, "/start")
+    assert "Bienvenue sur Kibaru" in welcome and "I ni ce" in welcome
+    assert last(emulator, awa).button_labels == WELCOME_LABELS
+    privacy, menu = await press(emulator, awa, "Français", count=2)
+    assert privacy.startswith("🔒 Votre vie privée")
+    assert "/effacer" in privacy
+    assert menu == MENU_FR
+    assert last(emulator, awa).button_labels == [
+        "🚨 Signaler un incident",
+        "📋 Mes signalements",
+        "🔔 Alertes",
+        "🏛️ Sessions CCS-C",
+        "❓ Aide",
+        "🌐 Langue",
+    ]
+    # two per row on small screens
+    rows = last(emulator, awa).reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [len(row) for row in rows] == [2, 2, 2]
+    # every tap was answered, so the button stops spinning
+    await emulator.wait_for(lambda: len(emulator.calls_to("answerCallbackQuery")) == 1)
+
+
+async def test_onboarding_in_bambara(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    moussa = emulator.user(502, "Moussa", None)
+    await say(emulator, moussa, "i ni ce")  # any first message gets the welcome question
+    assert last(emulator, moussa).button_labels == WELCOME_LABELS
+    privacy, menu = await press(emulator, moussa, "Bamanankan", count=2)
+    assert "/effacer" in privacy and "Votre vie privée" not in privacy
+    assert menu == MENU_BM
+    [help_text, menu_again] = await say(emulator, moussa, "/aide", count=2)
+    assert "/signaler" in help_text  # French command names for Bambara speakers
+    assert menu_again == MENU_BM
+
+
+async def test_language_switch(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    awa = emulator.user(503)
+    await onboard(emulator, awa)
+    [question] = await say(emulator, awa, "/langue")
+    assert question == "Choisissez votre langue :"
+    assert last(emulator, awa).button_labels == [*WELCOME_LABELS, "⬅️ Retour", "✖️ Annuler"]
+    [changed] = await press(emulator, awa, "English")
+    assert changed == f"✅ Language chosen: English.\n\n{MENU_EN}"
+    [again] = await say(emulator, awa, "/language")
+    assert again == "Choose your language:"
+    [changed] = await say(emulator, awa, "2")
+    assert changed.endswith(MENU_BM)
+
+
+async def test_cancel_and_back(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    awa = emulator.user(504)
+    await onboard(emulator, awa)
+    await say(emulator, awa, "/effacer")
+    [cancelled] = await press(emulator, awa, "Annuler")
+    assert cancelled == f"C'est annulé.\n\n{MENU_FR}"
+    await say(emulator, awa, "/effacer")
+    [back] = await say(emulator, awa, "/retour")
+    assert back == MENU_FR
+    await say(emulator, awa, "/effacer")
+    [back] = await press(emulator, awa, "Retour")
+    assert back == MENU_FR
+    await say(emulator, awa, "/langue")
+    [cancelled] = await say(emulator, awa, "annuler")
+    assert cancelled.startswith("C'est annulé.")
+
+
+async def test_command_menus_per_language(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    def names(language: str | None) -> list[str]:
+        return [c["command"] for c in emulator.commands[language]]
+
+    assert "signaler" in names("fr") and "effacer" in names("fr")
+    assert "report" in names("en") and "forget" in names("en")
+    assert "signaler" in names(None)  # any other client language: French
+    bambara = {c["command"]: c["description"] for c in emulator.commands["bm"]}
+    assert "signaler" in bambara and bambara["signaler"] != "Signaler un incident"
+    english_alias = emulator.user(505)
+    await onboard(emulator, english_alias)
+    [reply] = await say(emulator, english_alias, "/report")  # aliases work in any language
+    assert "arrive bientôt" in reply
+
+
+# --- restarts --------------------------------------------------------------------------------
+
+
+async def test_stale_button_after_restart(emulator: BotApiEmulator, tg_settings: Settings) -> None:
+    awa = emulator.user(506)
+    async with running_bot(tg_settings):
+        await onboard(emulator, awa)
+        await say(emulator, awa, "/effacer")
+        old_question = last(emulator, awa)
+        await say(emulator, awa, "/langue")
+        current_question = last(emulator, awa)
+    async with running_bot(tg_settings):
+        before = len(emulator.messages_to(awa.user_id))
+        await awa.press("Oui, tout effacer", message=old_question)
+        [expired] = [m.text for m in await expect(emulator, awa, 1)]
+        assert (
+            expired == "Ce menu a expiré. Voici la question en cours :\n\nChoisissez votre langue :"
+        )
+        assert len(emulator.messages_to(awa.user_id)) == before + 1
+        # the question that was current before the restart still answers
+        await awa.press("English", message=current_question)
+        [resumed] = [m.text for m in await expect(emulator, awa, 1)]
+        assert resumed.startswith("✅ Language chosen: English.")
+        assert "⚠️" in resumed  # the interrupted confirmation, asked again in English
+        with sqlite3.connect(tg_settings.database_path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+
+
+def _start_process(settings: Settings) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIBARU_", "TELEGRAM_"))}
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": settings.telegram_token or "",
+            "TELEGRAM_API_URL": settings.telegram_api_url,
+            "KIBARU_DB": str(settings.database_path),
+            "KIBARU_LOG_LEVEL": "INFO",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run_bot.py")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_killed_mid_onboarding_continues_the_same_step(
+    emulator: BotApiEmulator, tg_settings: Settings
+) -> None:
+    awa = emulator.user(507, "Awa", "fr")
+    first = _start_process(tg_settings)
+    try:
+        [welcome] = await say(emulator, awa, "/start")
+        assert "Bienvenue" in welcome
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.communicate, timeout=30)
+    # The user answers while the bot is down: the update waits at the Bot API.
+    await awa.send_text("Bamanankan")
+    second = _start_process(tg_settings)
+    try:
+        privacy, menu = [m.text for m in await expect(emulator, awa, 2)]
+        assert "/effacer" in (privacy or "")
+        assert menu == MENU_BM
+        # the welcome question's buttons were from before the crash, and have expired now
+    finally:
+        second.send_signal(signal.SIGTERM)
+        # not a blocking wait: the emulator runs in this event loop and must keep answering
+        _, stderr = await asyncio.to_thread(second.communicate, timeout=30)
+    assert second.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "Bamanankan" not in stderr  # no message text in the logs
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+async def test_bad_inputs(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    awa = emulator.user(508)
+    await onboard(emulator, awa)
+    await say(emulator, awa, "/effacer")
+    confirm = "⚠️ Effacer toutes vos données ?"
+
+    async def reply_to(action: object) -> str:
+        before = len(emulator.messages_to(awa.user_id))
+        await action  # type: ignore[misc]
+        await emulator.wait_for_messages(awa.user_id, before + 1)
+        messages = emulator.messages_to(awa.user_id)[before:]
+        assert len(messages) == 1
+        return messages[0].text or ""
+
+    sticker = await reply_to(awa.send_sticker())
+    assert sticker.startswith("Je ne peux pas utiliser un autocollant.") and confirm in sticker
+    gif = await reply_to(awa.send_animation())
+    assert gif.startswith("Je ne peux pas utiliser une animation (GIF).")
+    poll = await reply_to(awa.send_poll())
+    assert poll.startswith("Je ne peux pas utiliser un sondage.")
+    long_text = await reply_to(awa.send_text("x" * 4090))
+    assert long_text.startswith("Votre message est trop long (4\u202f090 caractères")
+    await reply_to(awa.send_text("peut-être"))  # text where a button is expected
+    assert last(emulator, awa).button_labels[:2] == [
+        "🗑️ Oui, tout effacer",
+        "Non, garder mes données",
+    ]
+    edited = await reply_to(awa.edit(awa.last_message_id, "oui"))
+    assert edited.startswith("Vous avez modifié un message")
+    unknown = await reply_to(awa.send_text("/xyz"))
+    assert unknown.startswith("Je ne connais pas la commande /xyz.")
+    assert "/signaler" in unknown and confirm in unknown
+    photo = await reply_to(awa.send_photo())
+    assert "touchez un bouton" in photo
+    # Every earlier answer is still there: the language, and the step.
+    assert confirm in (last(emulator, awa).text or "")
+    with sqlite3.connect(bot.settings.database_path) as conn:
+        assert conn.execute("SELECT language FROM users").fetchone()[0] == "fr"
+
+
+async def test_groups(emulator: BotApiEmulator, bot: Kibaru) -> None:
+    awa = emulator.user(509)
+    group = emulator.group(-100200, "Comité")
+    await group.add_bot(by=awa)
+    await group.send_text(awa, "bonjour tout le monde")
+    await group.send_text(awa, "/start@kibaru_test_bot")
+    await emulator.wait_for_messages(-100200, 1)
+    [notice] = emulator.messages_to(-100200)
+    assert "conversation privée" in (notice.text or "")
+    await group.send_text(awa, "/start@some_other_bot")
+    await group.send_text(awa, "/aide")
+    await emulator.wait_for_messages(-100200, 2)
+    await emulator.wait_for(lambda: emulator.pending_updates == 0)
+    assert len(emulator.messages_to(-100200)) == 2  # only the commands got an answer
+    with sqlite3.connect(bot.settings.database_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+
+
+async def test_error_apology_without_details_in_logs(
+    emulator: BotApiEmulator,
+    bot: Kibaru,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    awa = emulator.user(510)
+    await onboard(emulator, awa, "Bamanankan")
+
+    async def broken(event: object) -> list[object]:
+        raise RuntimeError(getattr(event, "text", ""))  # an error message carrying user text
+
+    monkeypatch.setattr(bot.conversations, "handle", broken)
+    caplog.set_level(logging.INFO)
+    update_id = await awa.send_text("my secret report text")
+    [apology] = [m.text or "" for m in await expect(emulator, awa, 1)]
+    assert "/menu" in apology and "Désolé" not in apology  # in Bambara
+    assert f"update {update_id} failed: RuntimeError" in caplog.text
+    assert "secret" not in caplog.text
+
+
+async def test_replies_are_sent_only_after_the_commit(
+    emulator: BotApiEmulator, bot: Kibaru, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str | None] = []
+    original = telegram_channel.send
+
+    async def checking_send(app: object, chat_id: int | str, message: object) -> None:
+        with sqlite3.connect(bot.settings.database_path) as conn:  # sees committed data only
+            row = conn.execute("SELECT language FROM users WHERE chat_id = ?", (str(chat_id),))
+            found = row.fetchone()
+            seen.append(found[0] if found else None)
+        await original(app, chat_id, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telegram_channel, "send", checking_send)
+    awa = emulator.user(511)
+    await onboard(emulator, awa, "English")
+    assert seen == [None, "en", "en"]
+
+
+def test_split_text_keeps_every_character() -> None:
+    text = "\n\n".join(f"paragraphe {i} " + "mot " * 300 for i in range(8))
+    parts = split_text(text, limit=4096)
+    assert all(len(p) <= 4096 for p in parts)
+    assert len(parts) > 1
+    assert "".join(parts).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
+        " ", ""
+    )
