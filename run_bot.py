@@ -93,7 +93,15 @@ async def _run_telegram(settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 1
-        await stop.wait()
+        assert channel.poller is not None
+        polling = asyncio.create_task(channel.poller.wait())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if polling.done() and isinstance(polling.exception(), InvalidToken):
+            print("Telegram no longer accepts TELEGRAM_BOT_TOKEN (revoked?).", file=sys.stderr)
+            await channel.stop()
+            return 2
         logging.getLogger("kibaru").info("stopping")
         await channel.stop()
         return 0

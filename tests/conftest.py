@@ -14,6 +14,13 @@ from bot.settings import Settings
 from tests.chat_driver import ChatDriver
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx honours HTTP(S)_PROXY; traffic to the emulator on 127.0.0.1 must not use one."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "kibaru.db"

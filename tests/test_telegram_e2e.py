@@ -245,13 +245,24 @@ async def test_killed_mid_onboarding_continues_the_same_step(
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.communicate, timeout=30)
     # The user answers while the bot is down: the update waits at the Bot API.
+    before = len(emulator.messages_to(awa.user_id))
     await awa.send_text("Bamanankan")
     second = _start_process(tg_settings)
     try:
-        privacy, menu = [m.text for m in await expect(emulator, awa, 2)]
-        assert "/effacer" in (privacy or "")
+        await emulator.wait_for(
+            lambda: any(m.text == MENU_BM for m in emulator.messages_to(awa.user_id)[before:])
+        )
+        texts = [m.text or "" for m in emulator.messages_to(awa.user_id)[before:]]
+        # The /start may come back once: the process was killed after answering it but
+        # before confirming it to Telegram. It is recognised and only re-asks the question.
+        if len(texts) == 3:
+            assert texts[0] == welcome
+            texts = texts[1:]
+        privacy, menu = texts
+        assert "/effacer" in privacy and "Votre vie privée" not in privacy
         assert menu == MENU_BM
-        # the welcome question's buttons were from before the crash, and have expired now
+        with sqlite3.connect(tg_settings.database_path) as conn:
+            assert conn.execute("SELECT language FROM users").fetchall() == [("bm",)]
     finally:
         second.send_signal(signal.SIGTERM)
         # not a blocking wait: the emulator runs in this event loop and must keep answering

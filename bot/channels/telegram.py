@@ -32,6 +32,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.app import TELEGRAM, Kibaru
+from bot.channels.telegram_polling import Poller
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
     ChatKind,
@@ -305,8 +306,12 @@ class TelegramChannel:
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(False)
+            # Kibaru polls itself (bot/channels/telegram_polling.py): PTB's Updater confirms
+            # updates before they are handled, so a crash would lose them.
+            .updater(None)
         )
         self.app: Application = builder.build()
+        self.poller: Poller | None = None
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
 
@@ -315,19 +320,20 @@ class TelegramChannel:
     async def start(self, poll_timeout: int = 10) -> None:
         """Connect (getMe), publish the command menus, and start long polling."""
         await self.app.initialize()
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
         await self.publish_commands()
         await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            timeout=poll_timeout,
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=False,
+        self.poller = Poller(
+            self.app.bot, self.app.process_update, ALLOWED_UPDATES, timeout=poll_timeout
         )
+        self.poller.start()
         log.info("Telegram channel polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        """Finish the update in hand, confirm it to Telegram, and close connections."""
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -395,11 +401,3 @@ class TelegramChannel:
             await self.app.bot.send_message(update.effective_chat.id, text)
         except Exception as apology_error:  # the apology itself may fail
             log.warning("apology for update %s failed: %s", update_id, type(apology_error).__name__)
-
-
-async def run_until_stopped(channel: TelegramChannel, stop: asyncio.Event) -> None:
-    await channel.start()
-    try:
-        await stop.wait()
-    finally:
-        await channel.stop()
