@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bot.flow import ChoiceStep, Finish, Flow, Option, Transition, Turn
+from bot.flow import ChoiceStep, Finish, Flow, Option, Retry, Transition, Turn
 from bot.i18n import LANGUAGE_NAMES, SHIPPED_LANGUAGES, Catalogs
+from bot.inbound import InboundEvent
 from handlers.privacy import privacy_notice
 from storage import users
 
@@ -39,6 +40,20 @@ class ChooseLanguage(ChoiceStep):
             for lang in SHIPPED_LANGUAGES
         ]
         return "\n".join(dict.fromkeys(lines))
+
+    async def answer(self, turn: Turn, event: InboundEvent) -> Transition:
+        transition = await super().answer(turn, event)
+        if self.onboarding and isinstance(transition, Retry):
+            # No language chosen yet: say what to do in every language, like the question.
+            lines = [
+                self.catalogs.get(lang)._(
+                    "Touchez un bouton ou tapez son numéro (1 à {last}).",
+                    last=self.catalogs.get(lang).number(len(SHIPPED_LANGUAGES)),
+                )
+                for lang in SHIPPED_LANGUAGES
+            ]
+            return Retry("\n".join(dict.fromkeys(lines)))
+        return transition
 
     async def options(self, turn: Turn) -> Sequence[Option]:
         return [

@@ -447,3 +447,15 @@ async def test_same_question_asked_again_keeps_its_buttons(chat: ChatDriver) -> 
     assert chat.question.prompt == first_copy.prompt
     await chat.tap("Non", question=first_copy)
     assert "Rien n'a été effacé" in chat.last.text
+
+
+async def test_wrong_answer_to_the_welcome_question_is_explained_in_every_language(
+    chat: ChatDriver,
+) -> None:
+    await chat.command("start")
+    await chat.text("i ni ce")
+    text = chat.last.text
+    assert "Touchez un bouton ou tapez son numéro (1 à 3)." in text
+    assert "Tap a button or type its number (1 to 3)." in text
+    assert "Butɔn dɔ digi" in text
+    assert chat.labels == LANGUAGE_LABELS
