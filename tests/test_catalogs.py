@@ -89,3 +89,28 @@ def test_catalogs_compile_and_format() -> None:
             assert "Langue choisie" not in text, f"{language} not translated"
     assert catalogs.get("xx").language == "fr"  # unknown language: French, never an error
     assert catalogs.get("fr").number(4532) == "4\u202f532"
+
+
+def test_dates_and_numbers_follow_locale_and_time_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(2026, 3, 12, 9, 5, tzinfo=UTC)
+    bamako = Catalogs(ZoneInfo("Africa/Bamako"))
+    assert bamako.get("fr").datetime(moment, "full").startswith("jeudi 12 mars 2026, 09:05")
+    assert bamako.get("en").date(moment) == "March 12, 2026"
+    assert bamako.get("bm").date(moment) == "12 marisi 2026"
+    lagos = Catalogs(ZoneInfo("Africa/Lagos"))  # UTC+1: the setting moves every time shown
+    assert lagos.get("fr").time(moment) == "10:05"
+    assert bamako.get("en").number(1234567.5) == "1,234,567.5"
+
+
+def test_a_language_without_cldr_data_falls_back_to_french_formats(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    catalogs = Catalogs(ZoneInfo("Africa/Bamako"), languages=("fr", "xyz"), locales_dir=tmp_path)
+    t = catalogs.get("xyz")
+    assert t.language == "xyz"
+    assert str(t.locale) == "fr"
+    assert t.number(4532) == "4\u202f532"
+    assert t._("Bonjour {name}", name="Awa") == "Bonjour Awa"  # no catalog yet: the French text

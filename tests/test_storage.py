@@ -143,3 +143,17 @@ async def test_open_conversations_are_counted(db_path: Path) -> None:
             await conversations.save(conn, user.id, state, NOW)
         assert await conversations.count_open(conn) == 2
     await db.close()
+
+
+async def test_admins_are_coordinators_from_the_start(settings: object) -> None:
+    from bot.app import Kibaru
+    from bot.clock import ManualClock
+
+    app = await Kibaru.open(settings, ManualClock())  # type: ignore[arg-type]
+    try:
+        async with app.db.reading() as conn:
+            admin = await users.find(conn, "telegram", "999")
+            assert admin is not None and admin.language is None
+            assert await roles.has_role(conn, admin.id, Role.COORDINATOR)
+    finally:
+        await app.close()
