@@ -308,7 +308,7 @@ class Conversations:
             turn.note(t._("Bon retour sur Kibaru !"))
             return Retry()
         if action == "help":
-            turn.say(self.features.help_text(t))
+            turn.note(self.features.help_text(t))
             return Retry()
         if action == "back":
             return self._back(turn, state)

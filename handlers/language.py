@@ -66,7 +66,7 @@ class ChooseLanguage(ChoiceStep):
         turn.language_changed = True
         t = self.catalogs.get(key)
         if self.onboarding:
-            turn.say(privacy_notice(t))
+            turn.note(privacy_notice(t))
         else:
             turn.note(t._("✅ Langue choisie : {language}.", language=LANGUAGE_NAMES[key]))
         return Finish()

@@ -43,7 +43,7 @@ class MainMenu(ChoiceStep):
 
     async def chosen(self, turn: Turn, key: str) -> Transition:
         if key == "help":
-            turn.say(self.help_text(turn.t))
+            turn.note(self.help_text(turn.t))
             return Retry()
         if key == "language":
             return Begin(self.language_flow)

@@ -47,10 +47,10 @@ async def test_first_contact_asks_language_in_every_language(chat: ChatDriver) -
 
 async def test_onboarding_french_privacy_then_menu(chat: ChatDriver, kibaru: Kibaru) -> None:
     await onboard(chat)
-    texts = [m.text for m in chat.last_replies]
-    assert "Votre vie privée" in texts[0]
-    assert "/effacer" in texts[0]
-    assert MENU in chat.last.text
+    [notice_and_menu] = [m.text for m in chat.last_replies]
+    assert notice_and_menu.startswith("🔒 Votre vie privée")
+    assert "/effacer" in notice_and_menu
+    assert notice_and_menu.endswith(MENU)
     assert chat.labels[0] == "🚨 Signaler un incident"
     async with kibaru.db.reading() as conn:
         user = await users.find(conn, "test", "1001")
@@ -59,9 +59,10 @@ async def test_onboarding_french_privacy_then_menu(chat: ChatDriver, kibaru: Kib
 
 async def test_onboarding_bambara(chat: ChatDriver) -> None:
     await onboard(chat, "Bamanankan")
-    assert chat.last.text == "I b'a fɛ ka mun kɛ?"
-    assert "/effacer" in chat.last_replies[0].text
-    assert "Votre vie privée" not in chat.last_replies[0].text
+    assert len(chat.last_replies) == 1  # the notice on top of the menu, in one message
+    assert chat.last.text.endswith("\n\nI b'a fɛ ka mun kɛ?")
+    assert "/effacer" in chat.last.text
+    assert "Votre vie privée" not in chat.last.text
     bambara_menu = chat.question
     assert len(bambara_menu.choices) == 6
     assert bambara_menu.choices[0].key == "report"
