@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.database import Connection, from_db, to_db
+from storage.database import Connection, fetch_all, from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,12 @@ async def record(
 
 
 async def recent(conn: Connection, limit: int = 100) -> list[AuditEntry]:
-    cursor = await conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT at, actor_id, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
         (limit,),
     )
     return [
         AuditEntry(from_db(r["at"]), r["actor_id"], r["action"], r["subject"], r["detail"])
-        for r in await cursor.fetchall()
+        for r in rows
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.database import Connection, to_db
+from storage.database import Connection, fetch_one, to_db
 
 
 @dataclass
@@ -52,11 +52,11 @@ class ConversationState:
 
 
 async def load(conn: Connection, user_id: int) -> ConversationState | None:
-    cursor = await conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT frames, prompt, last_event_id, asked FROM conversations WHERE user_id = ?",
         (user_id,),
     )
-    row = await cursor.fetchone()
     if row is None:
         return None
     frames = [Frame.from_json(item) for item in json.loads(row["frames"])]
@@ -81,8 +81,7 @@ async def delete(conn: Connection, user_id: int) -> None:
 
 async def count_open(conn: Connection) -> int:
     """Conversations that are inside a flow (not just resting at the main menu)."""
-    cursor = await conn.execute(
-        "SELECT COUNT(*) FROM conversations WHERE json_array_length(frames) > 1"
+    row = await fetch_one(
+        conn, "SELECT COUNT(*) FROM conversations WHERE json_array_length(frames) > 1"
     )
-    row = await cursor.fetchone()
     return int(row[0]) if row else 0

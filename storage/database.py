@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,20 @@ log = logging.getLogger(__name__)
 
 Connection = aiosqlite.Connection
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+async def fetch_one(
+    conn: Connection, sql: str, params: tuple[object, ...] = ()
+) -> sqlite3.Row | None:
+    """One row in one trip to the database thread (execute + fetchone would be two)."""
+    rows = list(await conn.execute_fetchall(sql, params))
+    return rows[0] if rows else None
+
+
+async def fetch_all(
+    conn: Connection, sql: str, params: tuple[object, ...] = ()
+) -> list[sqlite3.Row]:
+    return list(await conn.execute_fetchall(sql, params))
 
 
 def to_db(moment: datetime) -> str:

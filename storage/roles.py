@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from storage import audit
-from storage.database import Connection, to_db
+from storage.database import Connection, fetch_all, fetch_one, to_db
 from storage.users import User, get_or_create
 
 
@@ -69,27 +69,28 @@ def _describe(role: Role, scope: str | None) -> str:
 
 
 async def of_user(conn: Connection, user_id: int) -> list[Grant]:
-    cursor = await conn.execute(
-        "SELECT role, scope FROM roles WHERE user_id = ? ORDER BY role, scope", (user_id,)
+    rows = await fetch_all(
+        conn, "SELECT role, scope FROM roles WHERE user_id = ? ORDER BY role, scope", (user_id,)
     )
-    return [Grant(Role(r["role"]), r["scope"] or None) for r in await cursor.fetchall()]
+    return [Grant(Role(r["role"]), r["scope"] or None) for r in rows]
 
 
 async def has_role(conn: Connection, user_id: int, role: Role, scope: str | None = None) -> bool:
     """True if the user holds the role everywhere, or for this scope when one is given."""
-    cursor = await conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT 1 FROM roles WHERE user_id = ? AND role = ? AND (scope = '' OR scope = ?)",
         (user_id, role.value, scope or ""),
     )
-    return await cursor.fetchone() is not None
+    return row is not None
 
 
 async def holders(conn: Connection, role: Role) -> list[tuple[int, str | None]]:
     """(user id, scope) of everyone holding a role."""
-    cursor = await conn.execute(
-        "SELECT user_id, scope FROM roles WHERE role = ? ORDER BY user_id", (role.value,)
+    rows = await fetch_all(
+        conn, "SELECT user_id, scope FROM roles WHERE role = ? ORDER BY user_id", (role.value,)
     )
-    return [(r["user_id"], r["scope"] or None) for r in await cursor.fetchall()]
+    return [(r["user_id"], r["scope"] or None) for r in rows]
 
 
 async def ensure_coordinators(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.database import Connection, from_db, to_db
+from storage.database import Connection, fetch_one, from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,14 @@ _COLUMNS = "id, channel, chat_id, language, created_at"
 
 
 async def find(conn: Connection, channel: str, chat_id: str) -> User | None:
-    cursor = await conn.execute(
-        f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
     )
-    row = await cursor.fetchone()
     return _user(row) if row else None
 
 
 async def get(conn: Connection, user_id: int) -> User | None:
-    cursor = await conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
-    row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
     return _user(row) if row else None
 
 
@@ -70,6 +68,5 @@ async def delete(conn: Connection, user_id: int) -> None:
 
 
 async def count(conn: Connection) -> int:
-    cursor = await conn.execute("SELECT COUNT(*) FROM users")
-    row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM users")
     return int(row[0]) if row else 0
