@@ -160,3 +160,43 @@ async def test_update_in_hand_at_a_crash_is_delivered_again(
     finally:
         await again.stop()
         await restarted.close()
+
+
+async def test_chats_side_by_side_keep_each_chats_order(
+    emulator: BotApiEmulator, bare_bot: Bot
+) -> None:
+    """With concurrency, a slow chat does not hold up the others, and order within a chat holds."""
+    order: list[tuple[int, str]] = []
+    slow_started = asyncio.Event()
+    release_slow = asyncio.Event()
+    changed = asyncio.Condition()
+
+    async def until(count: int) -> None:
+        async with changed:
+            await asyncio.wait_for(changed.wait_for(lambda: len(order) >= count), 10)
+
+    async def handle(update: Update) -> None:
+        assert update.effective_chat is not None and update.message is not None
+        chat, text = update.effective_chat.id, update.message.text or ""
+        if text == "slow":
+            slow_started.set()
+            await release_slow.wait()
+        async with changed:
+            order.append((chat, text))
+            changed.notify_all()
+
+    polling = Poller(bare_bot, handle, ALLOWED_UPDATES, timeout=5, concurrency=4)
+    slow, fast = emulator.user(10), emulator.user(11)
+    await slow.send_text("slow")
+    await slow.send_text("after slow")
+    await fast.send_text("one")
+    await fast.send_text("two")
+    polling.start()
+    await slow_started.wait()
+    await until(2)
+    assert order == [(11, "one"), (11, "two")]  # the fast chat was not held up
+    release_slow.set()
+    await until(4)
+    assert order[2:] == [(10, "slow"), (10, "after slow")]
+    await polling.stop()
+    assert emulator.pending_updates == 0

@@ -39,6 +39,7 @@ class Poller:
         first_backoff: float = 1.0,
         max_backoff: float = 30.0,
         retry_slack: float = 0.5,
+        concurrency: int = 1,
     ) -> None:
         self.bot = bot
         self.handle = handle
@@ -54,6 +55,9 @@ class Poller:
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
+        #: how many updates (of different chats) are handled at once; one chat's updates are
+        #: always handled one after the other, in order
+        self._slots = asyncio.Semaphore(max(1, concurrency))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="kibaru-telegram-polling")
@@ -133,13 +137,36 @@ class Poller:
                 self._fetch = None
             backoff = self.first_backoff
             self.polls += 1
-            for update in updates:
+            await self._handle_batch(updates)
+
+    async def _handle_batch(self, updates: Sequence[Update]) -> None:
+        """Chats side by side, each chat's updates in order; then move the offset past the
+        longest run of handled updates (the rest comes again after a restart)."""
+        chats: dict[int | None, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            chats.setdefault(chat.id if chat else None, []).append(update)
+        handled: set[int] = set()
+
+        async def one_chat(queue: list[Update]) -> None:
+            for update in queue:
                 if self._stopping.is_set():
                     return  # not handled: Telegram delivers it again after the restart
-                try:
-                    await self.handle(update)
-                except Exception as error:  # one bad update must not stop everyone's bot
-                    log.error(
-                        "update %s: %s escaped its handler", update.update_id, type(error).__name__
-                    )
-                self.offset = update.update_id + 1
+                async with self._slots:
+                    await self._handle_one(update)
+                handled.add(update.update_id)
+
+        if len(chats) == 1:
+            await one_chat(next(iter(chats.values())))
+        else:
+            await asyncio.gather(*(one_chat(queue) for queue in chats.values()))
+        for update in updates:
+            if update.update_id not in handled:
+                break
+            self.offset = update.update_id + 1
+
+    async def _handle_one(self, update: Update) -> None:
+        try:
+            await self.handle(update)
+        except Exception as error:  # one bad update must not stop everyone's bot
+            log.error("update %s: %s escaped its handler", update.update_id, type(error).__name__)
