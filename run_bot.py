@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 
+from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN_HELP = """\
@@ -41,17 +42,6 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         help="console chat id, to play several users on one database (default: local)",
     )
     return parser.parse_args(argv)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 async def _run_console(settings: Settings, chat_id: str) -> int:
@@ -118,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # In the console, log lines would mix with the chat: only problems, unless asked.
     quiet = args.console and not os.environ.get("KIBARU_LOG_LEVEL")
-    _setup_logging("WARNING" if quiet else settings.log_level)
+    logs.configure("WARNING" if quiet else settings.log_level)
     if args.console:
         return asyncio.run(_run_console(settings, args.chat))
     if not settings.telegram_token:

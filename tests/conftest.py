@@ -8,10 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import logs
 from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.settings import Settings
 from tests.chat_driver import ChatDriver
+
+
+@pytest.fixture(autouse=True)
+def _guarded_library_loggers() -> None:
+    """As in production (run_bot.py): library loggers that leak data stay at WARNING."""
+    logs.guard_library_loggers()
 
 
 @pytest.fixture(autouse=True)

@@ -460,3 +460,20 @@ async def test_wrong_answer_to_the_welcome_question_is_explained_in_every_langua
     assert "Tap a button or type its number (1 to 3)." in text
     assert "Butɔn dɔ digi" in text
     assert chat.labels == LANGUAGE_LABELS
+
+
+async def test_logs_carry_flow_and_step_never_what_users_wrote(
+    chat: ChatDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await onboard(chat)
+    await chat.text("Moussa Traoré +22376543210 a vu des hommes armés")
+    await chat.contact("+22370000000")
+    await chat.command("effacer")
+    logged = caplog.text
+    assert "flow=forget step=confirm" in logged
+    assert "kind=text" in logged
+    for secret in ("Moussa", "Traoré", "22376543210", "22370000000", "armés", "1001"):
+        assert secret not in logged

@@ -212,14 +212,14 @@ async def test_stale_button_after_restart(emulator: BotApiEmulator, tg_settings:
             assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
 
 
-def _start_process(settings: Settings) -> subprocess.Popen[str]:
+def _start_process(settings: Settings, log_level: str = "INFO") -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIBARU_", "TELEGRAM_"))}
     env.update(
         {
             "TELEGRAM_BOT_TOKEN": settings.telegram_token or "",
             "TELEGRAM_API_URL": settings.telegram_api_url,
             "KIBARU_DB": str(settings.database_path),
-            "KIBARU_LOG_LEVEL": "INFO",
+            "KIBARU_LOG_LEVEL": log_level,
             "NO_PROXY": "127.0.0.1,localhost",
         }
     )
@@ -273,6 +273,34 @@ async def test_killed_mid_onboarding_continues_the_same_step(
     assert second.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "Bamanankan" not in stderr  # no message text in the logs
+    assert (tg_settings.telegram_token or "?") not in stderr
+
+
+async def test_debug_logs_of_the_real_process_hold_no_personal_data(
+    emulator: BotApiEmulator, tg_settings: Settings
+) -> None:
+    awa = emulator.user(5_123_456_789, "Aminata", "fr", username="aminata_gao")
+    process = _start_process(tg_settings, log_level="DEBUG")
+    try:
+        await say(emulator, awa, "/start")
+        await press(emulator, awa, "Français")
+        await say(emulator, awa, "Des hommes armés à Ansongo, appelez le +22376543210")
+        await awa.send_contact("+22370000000")
+        await emulator.wait_for_messages(awa.user_id, 4)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(process.communicate, timeout=30)
+    assert "event " in stderr and "flow=menu step=main" in stderr  # DEBUG is on...
+    for secret in (
+        "Aminata",
+        "aminata_gao",
+        "Ansongo",
+        "22376543210",
+        "22370000000",
+        "5123456789",
+        tg_settings.telegram_token or "?",
+    ):
+        assert secret not in stderr, secret  # ...and still nothing personal
 
 
 # --- bad input -----------------------------------------------------------------------------------
