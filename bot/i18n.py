@@ -8,12 +8,12 @@ back to French formats, the network's working language.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -70,7 +70,7 @@ class Translator:
     language: str
     translations: gettext.NullTranslations
     locale: Locale
-    timezone: tzinfo
+    timezone: dt.tzinfo
 
     def _(self, message: str, **values: object) -> str:
         text = self.translations.gettext(message)
@@ -83,15 +83,15 @@ class Translator:
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def datetime(self, moment: datetime, style: str = "medium") -> str:
+    def datetime(self, moment: dt.datetime, style: str = "medium") -> str:
         return format_datetime(moment, style, tzinfo=self.timezone, locale=self.locale)
 
-    def date(self, day: date | datetime, style: str = "long") -> str:
-        if isinstance(day, datetime):
+    def date(self, day: dt.date | dt.datetime, style: str = "long") -> str:
+        if isinstance(day, dt.datetime):
             day = day.astimezone(self.timezone).date()
         return format_date(day, style, locale=self.locale)
 
-    def time(self, moment: datetime, style: str = "short") -> str:
+    def time(self, moment: dt.datetime, style: str = "short") -> str:
         return format_time(moment, style, tzinfo=self.timezone, locale=self.locale)
 
 
@@ -100,7 +100,7 @@ class Catalogs:
 
     def __init__(
         self,
-        timezone: tzinfo,
+        timezone: dt.tzinfo,
         languages: Iterable[str] = SHIPPED_LANGUAGES,
         locales_dir: Path = LOCALES_DIR,
     ) -> None:

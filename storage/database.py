@@ -160,6 +160,5 @@ class Database:
 
     async def integrity_ok(self) -> bool:
         async with self.reading() as conn:
-            cursor = await conn.execute("PRAGMA integrity_check")
-            row = await cursor.fetchone()
-        return bool(row) and row[0] == "ok"
+            row = await fetch_one(conn, "PRAGMA integrity_check")
+        return row is not None and row[0] == "ok"

@@ -1,4 +1,4 @@
-"""The code stays `ruff check` and `ruff format` clean."""
+"""The code stays `ruff check`, `ruff format` and `mypy` clean."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, tool: str = "ruff") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ruff", *args],
+        [sys.executable, "-m", tool, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -21,10 +21,16 @@ def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check() -> None:
-    result = _ruff("check", ".")
+    result = _run("check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = _ruff("format", "--check", ".")
+    result = _run("format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_on_the_product_code() -> None:
+    """Type hints are checked, not decoration (files and options in pyproject.toml)."""
+    result = _run("--no-incremental", "--cache-dir=/dev/null", tool="mypy")
     assert result.returncode == 0, result.stdout + result.stderr
