@@ -41,6 +41,35 @@ async def fetch_all(
     return list(await conn.execute_fetchall(sql, params))
 
 
+async def _version(conn: Connection) -> int:
+    row = await fetch_one(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    return int(row[0]) if row else 0
+
+
+def split_statements(script: str) -> list[str]:
+    """The statements of a migration file, one by one (triggers' BEGIN...END kept whole).
+
+    `executescript` would commit any open transaction first, which would leave a migration
+    half-applied after a failure; executing statement by statement keeps it in one.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            if _has_code(statement):
+                statements.append(statement)
+            buffer = ""
+    if _has_code(buffer):
+        raise ValueError("a migration ends with an incomplete SQL statement")
+    return statements
+
+
+def _has_code(sql: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
+
+
 def to_db(moment: datetime) -> str:
     """Store instants as ISO 8601 UTC text: sortable, readable, portable to PostgreSQL."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -124,39 +153,38 @@ class Database:
 
     async def schema_version(self) -> int:
         async with self.reading() as conn:
-            cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+            return await _version(conn)
 
     async def migrate(self, migrations: list[Migration], now: datetime) -> None:
-        """Apply, each in its own transaction, the migrations newer than the recorded version."""
+        """Apply, each in its own transaction, the migrations newer than the recorded version.
+
+        The version is read again inside each write transaction, so two processes starting
+        on the same file at once (the bot and a console) never apply a migration twice.
+        """
         async with self._lock:
-            await self._connection.execute(
+            conn = self._connection
+            await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            cursor = await self._connection.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
-            )
-            row = await cursor.fetchone()
-            current = int(row[0]) if row else 0
             for migration in migrations:
-                if migration.version <= current:
+                if migration.version <= await _version(conn):
                     continue
-                log.info("applying migration %04d_%s", migration.version, migration.name)
-                # executescript commits any open transaction first, so BEGIN goes in the script.
+                await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    await self._connection.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
-                    await self._connection.execute(
-                        "INSERT INTO schema_migrations (version, name, applied_at)"
-                        " VALUES (?, ?, ?)",
-                        (migration.version, migration.name, to_db(now)),
-                    )
-                    await self._connection.execute("COMMIT")
+                    if migration.version > await _version(conn):
+                        log.info("applying migration %04d_%s", migration.version, migration.name)
+                        for statement in split_statements(migration.sql):
+                            await conn.execute(statement)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at)"
+                            " VALUES (?, ?, ?)",
+                            (migration.version, migration.name, to_db(now)),
+                        )
                 except BaseException:
-                    if self._connection.in_transaction:
-                        await self._connection.execute("ROLLBACK")
+                    await conn.execute("ROLLBACK")
                     raise
+                await conn.execute("COMMIT")
 
     async def integrity_ok(self) -> bool:
         async with self.reading() as conn:

@@ -157,3 +157,35 @@ async def test_admins_are_coordinators_from_the_start(settings: object) -> None:
             assert await roles.has_role(conn, admin.id, Role.COORDINATOR)
     finally:
         await app.close()
+
+
+async def test_two_processes_starting_at_once_migrate_once(db_path: Path) -> None:
+    import asyncio
+
+    first, second = await asyncio.gather(
+        Database.open(db_path, now=NOW), Database.open(db_path, now=NOW)
+    )
+    try:
+        async with first.reading() as conn:
+            cursor = await conn.execute("SELECT COUNT(*) FROM schema_migrations")
+            assert (await cursor.fetchone())[0] == len(bundled_migrations())  # type: ignore[index]
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_split_statements() -> None:
+    from storage.database import split_statements
+
+    script = """-- a comment; with a semicolon
+CREATE TABLE a (x TEXT DEFAULT ';');
+CREATE TRIGGER t AFTER INSERT ON a BEGIN
+    UPDATE a SET x = 'y';
+END;
+-- trailing comment
+"""
+    statements = split_statements(script)
+    assert len(statements) == 2
+    assert statements[1].endswith("END;")
+    with pytest.raises(ValueError, match="incomplete"):
+        split_statements("CREATE TABLE b (x")
