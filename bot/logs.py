@@ -26,7 +26,7 @@ GUARDED_LOGGERS: dict[str, int] = {
 def guard_library_loggers() -> None:
     for name, level in GUARDED_LOGGERS.items():
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < level or logger.level == logging.NOTSET:
+        if logger.getEffectiveLevel() < level:
             logger.setLevel(level)
 
 

@@ -985,8 +985,8 @@ class BotApiEmulator:
 
     # ---------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 with a free port chosen by the OS."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1, on `port` or (0) a free port chosen by the OS."""
         self._closing = False
         app = web.Application(client_max_size=MAX_UPLOAD_SIZE + 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -995,7 +995,7 @@ class BotApiEmulator:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
