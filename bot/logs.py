@@ -23,11 +23,10 @@ GUARDED_LOGGERS: dict[str, int] = {
 }
 
 
-def guard_library_loggers() -> None:
+def guard_library_loggers(base: int = logging.INFO) -> None:
+    """Pin each guarded logger at its safe level, or at `base` when that is higher."""
     for name, level in GUARDED_LOGGERS.items():
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < level:
-            logger.setLevel(level)
+        logging.getLogger(name).setLevel(max(level, base))
 
 
 def configure(level: str) -> None:
@@ -36,4 +35,4 @@ def configure(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    guard_library_loggers()
+    guard_library_loggers(logging.getLevelName(level))

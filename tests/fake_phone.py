@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 
 from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
 
@@ -37,6 +38,18 @@ def show(message: SentMessage) -> str:
     if message.removes_keyboard:
         lines.append("     (keyboard removed)")
     return "\n".join(lines)
+
+
+def handled(emulator: BotApiEmulator, chat_id: int, polls: int, before: int) -> Callable[[], bool]:
+    """True once the bot polls again after answering: then all its replies are in."""
+
+    def check() -> bool:
+        polled = len(emulator.calls_to("getUpdates"))
+        return polled > polls + 1 or (
+            polled > polls and len(emulator.messages_to(chat_id)) > before
+        )
+
+    return check
 
 
 async def act(user: SimUser, line: str) -> None:
@@ -114,16 +127,8 @@ async def main(port: int) -> int:
                 print(f"  ({str(problem).splitlines()[0]})")
                 continue
             try:
-                # The bot polls again once it has handled the update: then all replies are in.
                 await emulator.wait_for(
-                    lambda: (
-                        len(emulator.calls_to("getUpdates")) > polls + 1
-                        or (
-                            len(emulator.calls_to("getUpdates")) > polls
-                            and len(emulator.messages_to(user.user_id)) > before
-                        )
-                    ),
-                    timeout=REPLY_WAIT,
+                    handled(emulator, user.user_id, polls, before), timeout=REPLY_WAIT
                 )
             except AssertionError:
                 print("  (no answer yet: is the bot running?)")
