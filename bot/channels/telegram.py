@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import traceback
 from pathlib import Path
 
@@ -53,6 +54,10 @@ from bot.outbound import Media, Message, Question, RemoveKeyboard, Request
 from handlers.commands import command_language
 
 log = logging.getLogger(__name__)
+
+# Durations (voice notes, retry_after) as timedelta: PTB 22's documented opt-in to its next
+# major version's behaviour, which silences its deprecation warning; the code reads both.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 _MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -154,6 +159,8 @@ def to_event(update: Update, bot_username: str | None) -> InboundEvent | None:
             return MalformedChoiceEvent(sender, event_id=update_id)
         return ChoiceEvent(sender, prompt=int(prompt), key=key, event_id=update_id)
     if update.edited_message is not None:
+        if update.edited_message.location is not None:
+            return None  # a live location moving: nothing the user re-typed
         return EditedEvent(_sender_of(update.edited_message), event_id=update_id)
     message = update.message
     if message is None:
