@@ -1,0 +1,1 @@
+"""Incident reporting: the guided conversation and its reference data."""
