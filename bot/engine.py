@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -176,9 +177,18 @@ class Conversations:
                     state.last_event_id = event.event_id
             if turn.forgotten:
                 log.info("event %s: user data deleted", event.event_id)
-                return turn.out
-            question = await self._follow(turn, state, transition)
-            await conversations.save(conn, user.id, state, now)
+                forgotten = True
+            else:
+                forgotten = False
+            if not forgotten:
+                question = await self._follow(turn, state, transition)
+                if self._in_flow(state):
+                    await self._flow(state.top.flow).saved(turn, state.top.step)
+                await conversations.save(conn, user.id, state, now)
+        if forgotten:
+            self._delete_files(turn.files_to_delete)
+            return turn.out
+        self._delete_files(turn.files_to_delete)
         log.debug(
             "event %s kind=%s flow=%s step=%s",
             event.event_id,
@@ -187,6 +197,17 @@ class Conversations:
             state.top.step,
         )
         return self._compose(turn, question)
+
+    @staticmethod
+    def _delete_files(paths: list[str]) -> None:
+        """Media files forgotten by a committed transaction (a dropped draft, /effacer)."""
+        for path in paths:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                log.warning("could not delete a media file: %s", type(error).__name__)
 
     def _ensure_valid(self, state: ConversationState) -> None:
         """Drop frames of flows that no longer exist (after an upgrade) instead of failing."""
@@ -238,7 +259,7 @@ class Conversations:
             if event.key == BACK:
                 return self._back(turn, state)
             if event.key == CANCEL:
-                return self._cancel(turn, state)
+                return await self._cancel(turn, state)
         if isinstance(event, TextEvent):
             if len(event.text) > MAX_TEXT_LENGTH:
                 turn.note(
@@ -255,7 +276,7 @@ class Conversations:
                 if typed in self._words(t, BACK):
                     return self._back(turn, state)
                 if typed in self._words(t, CANCEL):
-                    return self._cancel(turn, state)
+                    return await self._cancel(turn, state)
         return await step.answer(turn, event)
 
     def _in_flow(self, state: ConversationState) -> bool:
@@ -313,7 +334,7 @@ class Conversations:
         if action == "back":
             return self._back(turn, state)
         if action == "cancel":
-            return self._cancel(turn, state)
+            return await self._cancel(turn, state)
         if action == "menu":
             state.frames = state.frames[:1]
             state.top.history.clear()
@@ -345,10 +366,11 @@ class Conversations:
         turn.note(turn.t._("Vous êtes déjà au menu principal."))
         return Retry()
 
-    def _cancel(self, turn: Turn, state: ConversationState) -> Transition:
+    async def _cancel(self, turn: Turn, state: ConversationState) -> Transition:
         if not self._in_flow(state):
             turn.note(turn.t._("Il n'y a rien à annuler."))
             return Retry()
+        await self._flow(state.top.flow).cancelled(turn)
         state.frames.pop()
         turn.note(turn.t._("C'est annulé."))
         return Retry()
@@ -382,6 +404,18 @@ class Conversations:
 
     async def _ask(self, turn: Turn, state: ConversationState) -> Message:
         step = self._step(state.top)
+        for _ in range(len(self._flow(state.top.flow).steps) + len(state.frames)):
+            skip = await step.enter(turn)
+            if skip is None:
+                break
+            if isinstance(skip, Finish):
+                if not self._in_flow(state):
+                    break
+                state.frames.pop()
+            else:
+                state.top.step = skip.step
+            turn.answers = state.top.answers
+            step = self._step(state.top)
         question = await step.ask(turn)
         # A new number only for a new question: the same question asked again (after help,
         # a wrong answer, an expired button) keeps its number, so every copy of it still works.

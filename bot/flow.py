@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Translator
-from bot.inbound import ChoiceEvent, InboundEvent, TextEvent
-from bot.matching import match_option
+from bot.inbound import ChoiceEvent, InboundEvent, MediaEvent, TextEvent
+from bot.matching import match_option, normalize
 from bot.outbound import Button, Message, Question
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ class Turn:
     forgotten: bool = False
     #: set when the user changed language during this turn
     language_changed: bool = False
+    #: local files to remove once the transaction that forgot them has committed
+    files_to_delete: list[str] = field(default_factory=list)
 
     def say(self, text: str) -> None:
         self.out.append(Message(text))
@@ -102,6 +104,12 @@ class Step(ABC):
     name: str = ""
     #: show "back" and "cancel" buttons with the question
     navigation: bool = True
+
+    async def enter(self, turn: Turn) -> Goto | Finish | None:
+        """Before asking: a step that does not apply (no draft to resume, a time already
+        known...) sends the user on with `Goto` or ends the flow with `Finish`; the skipped
+        step is not remembered for "back"."""
+        return None
 
     @abstractmethod
     async def ask(self, turn: Turn) -> Message:
@@ -167,6 +175,65 @@ class ChoiceStep(Step):
         return await self.chosen(turn, key)
 
 
+SKIP = "_skip"
+
+
+class TextStep(Step):
+    """A question answered by typing; `optional` adds a "skip" button (or the word typed)."""
+
+    optional: bool = False
+    #: fewer words than this is refused with a reason (a description needs a few words)
+    min_words: int = 0
+
+    @abstractmethod
+    async def question(self, turn: Turn) -> str: ...
+
+    @abstractmethod
+    async def typed(self, turn: Turn, text: str) -> Transition: ...
+
+    async def skipped(self, turn: Turn) -> Transition:
+        raise NotImplementedError("an optional step must say where skipping leads")
+
+    async def media(self, turn: Turn, event: MediaEvent) -> Transition:
+        """A voice note, photo... where text was asked: refused unless the step takes it."""
+        return Retry(turn.t._("Pour cette question, écrivez votre réponse."))
+
+    def _skip_label(self, turn: Turn) -> str:
+        return turn.t._("⏭️ Passer")
+
+    async def ask(self, turn: Turn) -> Message:
+        skip = (Button(SKIP, self._skip_label(turn)),) if self.optional else ()
+        return Question(await self.question(turn), choices=skip, numbered=False)
+
+    async def answer(self, turn: Turn, event: InboundEvent) -> Transition:
+        if isinstance(event, ChoiceEvent):
+            if self.optional and event.key == SKIP:
+                return await self.skipped(turn)
+            return Retry(turn.t._("Ce bouton n'est plus valable. Choisissez à nouveau :"))
+        if isinstance(event, MediaEvent):
+            return await self.media(turn, event)
+        if not isinstance(event, TextEvent):
+            return Retry(turn.t._("Pour cette question, écrivez votre réponse."))
+        text = " ".join(event.text.split())
+        if self.optional and normalize(text) in {
+            normalize(self._skip_label(turn)),
+            "passer",
+            "skip",
+        }:
+            return await self.skipped(turn)
+        if not text:
+            return Retry(turn.t._("Pour cette question, écrivez votre réponse."))
+        if len(text.split()) < self.min_words:
+            return Retry(
+                turn.t.ngettext(
+                    "Écrivez au moins {n} mot, s'il vous plaît.",
+                    "Écrivez au moins {n} mots, s'il vous plaît.",
+                    self.min_words,
+                )
+            )
+        return await self.typed(turn, text)
+
+
 def _shorten(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -190,3 +257,10 @@ class Flow:
 
     def step(self, name: str) -> Step | None:
         return self.steps.get(name)
+
+    async def saved(self, turn: Turn, step: str) -> None:
+        """After each event that leaves this flow open at `step`, inside the same transaction:
+        where a flow keeps a draft of its own (reports), it saves it here."""
+
+    async def cancelled(self, turn: Turn) -> None:
+        """The user cancelled this flow (not merely left it): drop what it kept."""

@@ -35,6 +35,9 @@ class Question(Message):
     navigation: tuple[Button, ...] = ()
     prompt: int = 0
     columns: int = 1
+    #: False where typed numbers are answers themselves (how many people...): the console then
+    #: shows the buttons without numbers, and a typed "2" is not the second button
+    numbered: bool = True
 
 
 class KeyboardRequest(StrEnum):

@@ -39,6 +39,10 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Bamako"))
     default_language: str = "fr"
     log_level: str = "INFO"
+    #: folder where media files of reports are kept
+    media_dir: Path = Path("media")
+    #: confirmed reports one user may send in an hour (flood control)
+    reports_per_hour: int = 5
 
     @property
     def timezone_name(self) -> str:
@@ -129,6 +133,21 @@ def _parse_db(raw: str | None) -> Path:
     return path
 
 
+def _parse_positive_int(variable: str, raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(variable, f"expected a whole number of at least 1, not '{raw.strip()}'")
+    return int(raw)
+
+
+def _parse_media_dir(raw: str | None) -> Path:
+    path = Path((raw or "").strip() or "media")
+    if path.exists() and not path.is_dir():
+        raise SettingsError("KIBARU_MEDIA_DIR", f"{path} exists and is not a folder")
+    return path
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
 ) -> Settings:
@@ -150,4 +169,8 @@ def load_settings(
         timezone=_parse_timezone(env.get("KIBARU_TIMEZONE")),
         default_language=_parse_language(env.get("KIBARU_LANGUAGE")),
         log_level=_parse_log_level(env.get("KIBARU_LOG_LEVEL")),
+        media_dir=_parse_media_dir(env.get("KIBARU_MEDIA_DIR")),
+        reports_per_hour=_parse_positive_int(
+            "KIBARU_REPORTS_PER_HOUR", env.get("KIBARU_REPORTS_PER_HOUR"), 5
+        ),
     )

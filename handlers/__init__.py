@@ -9,10 +9,29 @@ from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
 from handlers.menu import MENU_FLOW, menu_flow
 from handlers.privacy import FORGET_FLOW, forget_flow
+from handlers.report.flow import REPORT_FLOW, report_flow
+from handlers.report.questions_what import (
+    Contact,
+    Evidence,
+    People,
+    Phone,
+    WhatHappened,
+    figure_steps,
+)
+from handlers.report.questions_when import Category, Day, TimeOfDay, When
+from handlers.report.questions_where import (
+    CercleChoice,
+    Locality,
+    PinOutside,
+    PlaceDetail,
+    RegionChoice,
+    Where,
+)
+from handlers.report.summary import Change, Summary
 
 #: main-menu entries and their flows; None until the issue that builds them lands
 ENTRIES: dict[str, str | None] = {
-    "report": None,
+    "report": REPORT_FLOW,
     "myreports": None,
     "alerts": None,
     "sessions": None,
@@ -25,6 +44,28 @@ def build_features(catalogs: Catalogs) -> Features:
         welcome_flow(catalogs),
         language_flow(catalogs),
         forget_flow(),
+        report_flow(
+            [
+                Category(),
+                When(),
+                Day(),
+                TimeOfDay(),
+                Where(),
+                PinOutside(),
+                RegionChoice(),
+                CercleChoice(),
+                Locality(),
+                PlaceDetail(),
+                WhatHappened(),
+                People(),
+                *figure_steps(),
+                Evidence(),
+                Contact(),
+                Phone(),
+                Summary(),
+                Change(),
+            ]
+        ),
     ]
     return Features(
         flows={f.name: f for f in flows},

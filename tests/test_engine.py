@@ -110,11 +110,11 @@ async def test_number_out_of_range_is_refused(chat: ChatDriver) -> None:
 
 async def test_menu_entries_not_built_yet_say_coming_soon(chat: ChatDriver) -> None:
     await onboard(chat)
-    for entry in ("1", "Mes signalements", "alertes"):
+    for entry in ("3", "Sessions CCS-C", "alertes"):
         await chat.text(entry)
         assert "arrive bientôt" in chat.last.text
         assert MENU in chat.last.text
-    await chat.command("signaler")
+    await chat.command("alertes")
     assert "arrive bientôt" in chat.last.text
 
 
@@ -426,7 +426,7 @@ async def test_state_of_a_removed_flow_falls_back_to_the_menu(
         assert state is not None
         state.frames.append(conversations.Frame("retired_flow", "gone"))
         await conversations.save(conn, user.id, state, kibaru.clock.now())
-    await chat.text("3")
+    await chat.text("4")
     assert "arrive bientôt" in chat.last.text
 
 

@@ -306,3 +306,10 @@ def test_a_period_is_not_a_time_problem() -> None:
     period = parse_time("soir")
     assert isinstance(period, DayPeriod)
     assert not isinstance(period, TimeProblem)
+
+
+def test_a_date_is_never_read_as_a_time() -> None:
+    from handlers.report.when import TimeProblem
+
+    assert parse_time("12/11") is TimeProblem.UNREADABLE
+    assert parse_time("12-11") is TimeProblem.UNREADABLE

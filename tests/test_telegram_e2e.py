@@ -180,7 +180,7 @@ async def test_command_menus_per_language(emulator: BotApiEmulator, bot: Kibaru)
     assert "signaler" in bambara and bambara["signaler"] != "Signaler un incident"
     english_alias = emulator.user(505)
     await onboard(emulator, english_alias)
-    [reply] = await say(emulator, english_alias, "/report")  # aliases work in any language
+    [reply] = await say(emulator, english_alias, "/alerts")  # aliases work in any language
     assert "arrive bientôt" in reply
 
 

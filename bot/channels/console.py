@@ -47,7 +47,10 @@ def render(message: Message) -> str:
     """A reply as plain text lines: numbered choices, navigation words, keyboard hints."""
     lines = [message.text] if message.text else []
     if isinstance(message, Question):
-        lines += [f"  {i}. {b.label}" for i, b in enumerate(message.choices, start=1)]
+        if message.numbered:
+            lines += [f"  {i}. {b.label}" for i, b in enumerate(message.choices, start=1)]
+        elif message.choices:
+            lines.append("  " + "   ".join(f"[{b.label}]" for b in message.choices))
         if message.navigation:
             lines.append("  " + "   ".join(f"[{b.label}]" for b in message.navigation))
     elif isinstance(message, Request):

@@ -314,6 +314,8 @@ def parse_time(text: str) -> TimeParse:
     "su" give a `DayPeriod`, because someone who only knows "at night" should be able to say
     so rather than invent an hour. A bare number ("14") is read as an hour on the clock.
     """
+    if re.search(r"\d\s*[/-]\s*\d", text):
+        return TimeProblem.UNREADABLE  # "12/11" or "12-11" is a date, never a time
     words = re.sub(r"\b([ap]) m\b", r"\1m", normalize(text)).replace("o clock", "oclock")
     tokens = [token for token in _TOKENS.findall(words) if token not in _TIME_FILLERS]
     phrase = " ".join(tokens)

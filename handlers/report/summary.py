@@ -1,0 +1,222 @@
+"""The summary the reporter confirms, changing one answer, and the submission itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from bot.flow import ChoiceStep, Finish, Goto, Option, Retry, Transition, Turn
+from bot.i18n import Translator
+from handlers.report import categories, places
+from handlers.report.flow import EDITING
+from storage import reports
+from storage.reports import NewReport
+
+
+def _when(t: Translator, answers: dict[str, Any]) -> str:
+    day = date.fromisoformat(str(answers["occurred_on"]))
+    text = t.date(day, "full")
+    if answers.get("occurred_time"):
+        text = t._("{day} à {time}", day=text, time=answers["occurred_time"])
+    elif answers.get("day_period"):
+        period = {
+            "morning": t._("le matin"),
+            "afternoon": t._("l'après-midi"),
+            "evening": t._("le soir"),
+            "night": t._("la nuit"),
+        }.get(str(answers["day_period"]), "")
+        text = f"{text}, {period}"
+    return text
+
+
+def _where(t: Translator, answers: dict[str, Any]) -> str:
+    parts: list[str] = []
+    if answers.get("latitude") is not None:
+        parts.append(
+            t._(
+                "position partagée ({lat}, {lon})",
+                lat=t.number(answers["latitude"]),
+                lon=t.number(answers["longitude"]),
+            )
+        )
+    found = places.cercle(str(answers.get("cercle", "")))
+    region = places.region(str(answers.get("region", "")))
+    if found:
+        parts.append(f"{found[1].name}, {found[0].name}")
+    elif answers.get("locality"):
+        parts.append(f"{answers['locality']}, {region.name}" if region else answers["locality"])
+    elif region:
+        parts.append(region.name)
+    if answers.get("place_detail"):
+        parts.append(str(answers["place_detail"]))
+    return " — ".join(parts)
+
+
+def _figure(t: Translator, value: Any) -> str:
+    return t._("?") if value is None else t.number(int(value))
+
+
+def render_summary(t: Translator, answers: dict[str, Any], evidence: int) -> str:
+    """Every answer, in the reporter's language, as they will confirm it."""
+    category = categories.by_code(str(answers.get("category", "")))
+    lines = [
+        t._("📋 Votre signalement :"),
+        t._(
+            "• Type : {value}", value=f"{category.emoji} {t._(category.label)}" if category else "?"
+        ),
+        t._("• Quand : {value}", value=_when(t, answers)),
+        t._("• Où : {value}", value=_where(t, answers)),
+    ]
+    if answers.get("description_media"):
+        voice = (
+            t._("🎤 message vocal")
+            if answers["description_media"]
+            in (
+                "voice",
+                "audio",
+                "video_note",
+            )
+            else t._("📷 photo ou vidéo")
+        )
+        detail = f" : {answers['description']}" if answers.get("description") else ""
+        lines.append(t._("• Ce qui s'est passé : {value}", value=f"{voice}{detail}"))
+    else:
+        lines.append(t._("• Ce qui s'est passé : {value}", value=answers.get("description", "")))
+    if answers.get("people") == "no":
+        lines.append(t._("• Personnes touchées : aucune"))
+    elif answers.get("people") == "unknown":
+        lines.append(t._("• Personnes touchées : on ne sait pas"))
+    else:
+        lines.append(
+            t._(
+                "• Tués : {killed} · blessés : {injured} · disparus : {missing} · "
+                "déplacés : {displaced}",
+                killed=_figure(t, answers.get("killed")),
+                injured=_figure(t, answers.get("injured")),
+                missing=_figure(t, answers.get("missing")),
+                displaced=_figure(t, answers.get("displaced")),
+            )
+        )
+    lines.append(t.ngettext("• Fichiers : {n}", "• Fichiers : {n}", evidence))
+    contact = {
+        "anonymous": t._("anonyme"),
+        "via_bot": t._("anonyme, mais les analystes peuvent vous écrire par Kibaru"),
+        "phone": t._("les analystes peuvent vous appeler"),
+    }.get(str(answers.get("contact")), t._("anonyme"))
+    lines.append(t._("• Contact : {value}", value=contact))
+    return "\n".join(lines)
+
+
+class Summary(ChoiceStep):
+    name = "summary"
+
+    async def enter(self, turn: Turn) -> Goto | None:
+        missing = [k for k in ("category", "occurred_on", "precision") if not turn.answers.get(k)]
+        if missing:  # a draft from an older version, or a step skipped by a bug: ask it
+            first = {"category": "category", "occurred_on": "when", "precision": "where"}
+            return Goto(first[missing[0]])
+        return None
+
+    async def question(self, turn: Turn) -> str:
+        evidence = len(
+            [
+                m
+                for m in await reports.draft_media(turn.conn, turn.user.id)
+                if m.purpose == "evidence"
+            ]
+        )
+        summary = render_summary(turn.t, turn.answers, evidence)
+        return summary + "\n\n" + turn.t._("Tout est juste ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        t = turn.t
+        return (
+            Option("send", t._("✅ Envoyer"), ("envoyer", "send", "oui")),
+            Option("change", t._("✏️ Modifier une réponse"), ("modifier", "change")),
+        )
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        if key == "change":
+            return Goto("change")
+        return await submit(turn)
+
+
+class Change(ChoiceStep):
+    name = "change"
+    columns = 2
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._("Quelle réponse voulez-vous modifier ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        t = turn.t
+        return (
+            Option("category", t._("Type")),
+            Option("when", t._("Quand")),
+            Option("where", t._("Où")),
+            Option("what", t._("Ce qui s'est passé")),
+            Option("people", t._("Personnes touchées")),
+            Option("evidence", t._("Fichiers")),
+            Option("contact", t._("Contact")),
+        )
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        turn.answers[EDITING] = True
+        turn.answers.pop("_editing_chain", None)
+        return Goto(key)
+
+
+def _new_report(turn: Turn) -> NewReport:
+    a = turn.answers
+    return NewReport(
+        category=str(a["category"]),
+        occurred_on=date.fromisoformat(str(a["occurred_on"])),
+        occurred_time=a.get("occurred_time"),
+        day_period=a.get("day_period"),
+        region=a.get("region"),
+        cercle=a.get("cercle"),
+        locality=a.get("locality"),
+        place_detail=a.get("place_detail"),
+        latitude=a.get("latitude"),
+        longitude=a.get("longitude"),
+        precision=str(a["precision"]),
+        description=a.get("description") or None,
+        killed=a.get("killed"),
+        injured=a.get("injured"),
+        missing=a.get("missing"),
+        displaced=a.get("displaced"),
+        contact=str(a.get("contact") or "anonymous"),
+        contact_phone=a.get("contact_phone"),
+        language=turn.t.language,
+    )
+
+
+async def submit(turn: Turn) -> Transition:
+    """Commit the report (with the turn's transaction), then tell the reference."""
+    t = turn.t
+    limit = turn.settings.reports_per_hour
+    recent = await reports.count_since(turn.conn, turn.user.id, turn.now - timedelta(hours=1))
+    if recent >= limit:
+        return Retry(
+            t.ngettext(
+                "Vous avez déjà envoyé {n} signalement dans la dernière heure : c'est le maximum. "
+                "Votre signalement est gardé ; réessayez un peu plus tard.",
+                "Vous avez déjà envoyé {n} signalements dans la dernière heure : c'est le "
+                "maximum. Votre signalement est gardé ; réessayez un peu plus tard.",
+                recent,
+            )
+        )
+    report = await reports.create(
+        turn.conn, _new_report(turn), turn.user.id, turn.now, turn.settings.timezone
+    )
+    turn.answers.clear()
+    turn.say(
+        t._(
+            "✅ Signalement reçu. Votre référence : {reference}.\n"
+            "L'équipe d'analyse va le vérifier ; vous recevrez un message quand il sera validé "
+            "ou si elle a besoin de précisions. Merci de votre vigilance.",
+            reference=report.reference,
+        )
+    )
+    return Finish()
