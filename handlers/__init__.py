@@ -10,6 +10,7 @@ from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcom
 from handlers.menu import MENU_FLOW, menu_flow
 from handlers.privacy import FORGET_FLOW, forget_flow
 from handlers.report.flow import REPORT_FLOW, report_flow
+from handlers.report.mine import MY_REPORTS_FLOW, my_reports_flow
 from handlers.report.questions_what import (
     Contact,
     Evidence,
@@ -32,7 +33,7 @@ from handlers.report.summary import Change, Summary
 #: main-menu entries and their flows; None until the issue that builds them lands
 ENTRIES: dict[str, str | None] = {
     "report": REPORT_FLOW,
-    "myreports": None,
+    "myreports": MY_REPORTS_FLOW,
     "alerts": None,
     "sessions": None,
 }
@@ -44,6 +45,7 @@ def build_features(catalogs: Catalogs) -> Features:
         welcome_flow(catalogs),
         language_flow(catalogs),
         forget_flow(),
+        my_reports_flow(),
         report_flow(
             [
                 Category(),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.flow import ChoiceStep, Finish, Flow, Option, Silence, Transition, Turn
 from bot.i18n import Translator
 from handlers.commands import COMMANDS, command_language
-from storage import users
+from storage import reports, users
 
 FORGET_FLOW = "forget"
 
@@ -56,6 +56,9 @@ class ConfirmForget(ChoiceStep):
         if key != "yes":
             turn.note(turn.t._("Rien n'a été effacé."))
             return Finish()
+        # Draft files go from the disk too (after the commit); sent reports stay, unlinked
+        # from the person and made anonymous by the database (storage/migrations/0002).
+        turn.files_to_delete.extend(await reports.drop_draft_media(turn.conn, turn.user.id))
         await users.delete(turn.conn, turn.user.id)
         turn.forgotten = True
         turn.say(

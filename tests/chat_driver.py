@@ -20,7 +20,7 @@ from bot.inbound import (
     TextEvent,
     UnsupportedEvent,
 )
-from bot.outbound import Message, Question
+from bot.outbound import Message, Question, Request
 
 _update_ids = count(1)
 
@@ -58,7 +58,15 @@ class ChatDriver:
         )
 
     async def tap(self, label: str, question: Question | None = None) -> list[Message]:
-        """Tap the button whose label contains `label` on the given or the latest question."""
+        """Tap the button whose label contains `label` on the given or the latest question.
+
+        On a keyboard request (location, contact), the other keys send their label as text.
+        """
+        if question is None and self.screen and isinstance(self.screen[-1], Request):
+            for key in self.screen[-1].alternatives:
+                if key == label or label.lower() in key.lower():
+                    return await self.text(key)
+            raise AssertionError(f"no key {label!r} in {self.screen[-1].alternatives}")
         question = question or self.question
         for button in (*question.choices, *question.navigation):
             if button.label == label or label.lower() in button.label.lower():
@@ -89,14 +97,29 @@ class ChatDriver:
             LocationEvent(self.sender, latitude=lat, longitude=lon, event_id=self._id())
         )
 
-    async def contact(self, phone: str = "+22370000000") -> list[Message]:
+    async def contact(self, phone: str = "+22370000000", own: bool = True) -> list[Message]:
         return await self.event(
-            ContactEvent(self.sender, phone=phone, own=True, event_id=self._id())
+            ContactEvent(self.sender, phone=phone, own=own, event_id=self._id())
         )
 
-    async def media(self, kind: MediaKind = MediaKind.PHOTO) -> list[Message]:
+    async def media(
+        self,
+        kind: MediaKind = MediaKind.PHOTO,
+        size: int = 1000,
+        caption: str | None = None,
+        duration: int | None = None,
+    ) -> list[Message]:
+        update_id = self._id()
         return await self.event(
-            MediaEvent(self.sender, media=kind, file_id="F1", size=1000, event_id=self._id())
+            MediaEvent(
+                self.sender,
+                media=kind,
+                file_id=f"file-{update_id}",
+                size=size,
+                duration=duration,
+                caption=caption,
+                event_id=update_id,
+            )
         )
 
     @property

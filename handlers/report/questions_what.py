@@ -149,6 +149,8 @@ class Figure(Step):
         value: int | None
         if isinstance(event, ChoiceEvent) and event.key in ("0", _UNKNOWN):
             value = 0 if event.key == "0" else None
+        elif isinstance(event, TextEvent) and event.text.strip().startswith("-"):
+            return Retry(t._("Écrivez un nombre (par exemple 3), ou touchez « Je ne sais pas »."))
         elif isinstance(event, TextEvent):
             typed = normalize(event.text).replace(" ", "")
             if normalize(event.text) in _ZERO_WORDS:
