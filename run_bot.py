@@ -60,6 +60,7 @@ async def _run_telegram(settings: Settings) -> int:
 
     from bot.app import Kibaru
     from bot.channels.telegram import TelegramChannel
+    from bot.scheduler import Jobs
 
     kibaru = await Kibaru.open(settings)
     channel = TelegramChannel(kibaru)
@@ -84,10 +85,13 @@ async def _run_telegram(settings: Settings) -> int:
             )
             return 1
         assert channel.poller is not None
+        jobs = Jobs(kibaru)
+        jobs.start()
         polling = asyncio.create_task(channel.poller.wait())
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
+        jobs.stop()
         if polling.done() and isinstance(polling.exception(), InvalidToken):
             print("Telegram no longer accepts TELEGRAM_BOT_TOKEN (revoked?).", file=sys.stderr)
             await channel.stop()

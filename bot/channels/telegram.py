@@ -33,6 +33,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.app import TELEGRAM, Kibaru
+from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_polling import Poller
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
@@ -319,6 +320,7 @@ class TelegramChannel:
         )
         self.app: Application = builder.build()
         self.poller: Poller | None = None
+        self.downloads = MediaDownloads(kibaru, self.app.bot)
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
 
@@ -340,6 +342,7 @@ class TelegramChannel:
             concurrency=1,
         )
         self.poller.start()
+        self.downloads.kick()  # files left pending by the last run
         log.info("Telegram channel polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
@@ -347,6 +350,7 @@ class TelegramChannel:
         if self.poller is not None:
             await self.poller.stop()
             self.poller = None
+        await self.downloads.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -384,6 +388,8 @@ class TelegramChannel:
             chat_id = event.sender.chat_id
             for reply in replies:
                 await send(self.app, chat_id, reply)
+            if isinstance(event, MediaEvent):
+                self.downloads.kick()
         finally:
             if answering is not None:
                 await answering

@@ -9,12 +9,16 @@ dropped, with their media.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.clock import Clock
 from bot.flow import ChoiceStep, Flow, Goto, Option, Step, Transition, Turn
 from handlers.report import categories
 from storage import reports
+from storage.database import Database
 
 REPORT_FLOW = "report"
 DRAFT_LIFETIME = timedelta(hours=72)
@@ -131,3 +135,20 @@ class ReportFlow(Flow):
 
 def report_flow(steps: Sequence[Step]) -> ReportFlow:
     return ReportFlow(REPORT_FLOW, [Resume(), *steps])
+
+
+async def purge_expired_drafts(db: Database, clock: Clock) -> int:
+    """Drop drafts nobody came back to within `DRAFT_LIFETIME`, with their media files.
+
+    Run every hour by the scheduler; the files go from the disk only after the commit.
+    """
+    files: list[str] = []
+    async with db.transaction() as conn:
+        owners = await reports.expired_drafts(conn, clock.now() - DRAFT_LIFETIME)
+        for owner in owners:
+            await reports.delete_draft(conn, owner)
+            files += await reports.drop_draft_media(conn, owner)
+    for path in files:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+    return len(owners)

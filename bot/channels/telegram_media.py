@@ -1,0 +1,92 @@
+"""Keeping a copy of the files reporters send, in `KIBARU_MEDIA_DIR`.
+
+A Telegram file is only reachable through the Bot API while Telegram keeps it, and the
+analysts may need it weeks later, or outside Telegram. Files are fetched in the background,
+after the reporter has been answered, so a 20 MB video on a slow link never holds up anyone's
+conversation; what is still pending at a restart is fetched then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.app import TELEGRAM, Kibaru
+from storage import reports
+from storage.database import fetch_one
+
+log = logging.getLogger(__name__)
+
+#: the Bot API serves files up to this size to bots
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+_BATCH = 10
+
+
+class MediaDownloads:
+    def __init__(self, kibaru: Kibaru, bot: Bot) -> None:
+        self.kibaru = kibaru
+        self.bot = bot
+        self.folder = kibaru.settings.media_dir
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        #: files that failed in this process (expired id...): not retried until a restart
+        self._failed: set[int] = set()
+        self.downloaded = 0
+
+    def kick(self) -> None:
+        """There may be new files: fetch them, unless a sweep is already on its way."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._sweep(), name="kibaru-media-downloads")
+
+    async def idle(self) -> None:
+        """Until no sweep is running (tests, shutdown)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _sweep(self) -> None:
+        while True:
+            self._again = False
+            async with self.kibaru.db.reading() as conn:
+                pending = await reports.pending_downloads(
+                    conn, _BATCH + len(self._failed), MAX_DOWNLOAD_BYTES
+                )
+            todo = [m for m in pending if m.channel == TELEGRAM and m.id not in self._failed]
+            for item in todo:
+                await self._fetch(item.id, item.file_id, item.kind)
+            if not todo and not self._again:
+                return
+
+    async def _fetch(self, media_id: int, file_id: str, kind: str) -> None:
+        try:
+            remote = await self.bot.get_file(file_id)
+            suffix = Path(remote.file_path or "").suffix or ".bin"
+            await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+            path = self.folder / f"{media_id:08d}-{kind}{suffix}"
+            await remote.download_to_drive(path)
+        except (TelegramError, OSError) as error:
+            self._failed.add(media_id)
+            log.warning("media %s not downloaded: %s", media_id, type(error).__name__)
+            return
+        async with self.kibaru.db.transaction() as conn:
+            still_wanted = await fetch_one(
+                conn, "SELECT 1 FROM report_media WHERE id = ?", (media_id,)
+            )
+            if still_wanted:
+                await reports.set_local_path(conn, media_id, str(path))
+        if not still_wanted:  # its draft was dropped while it downloaded
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            return
+        self.downloaded += 1

@@ -1,0 +1,196 @@
+"""Reports end to end: the real Telegram adapter against the Bot API emulator, media downloads,
+the draft purge job."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Kibaru
+from bot.channels.telegram import TelegramChannel
+from bot.clock import ManualClock
+from bot.scheduler import Jobs
+from bot.settings import Settings
+from handlers.report.flow import purge_expired_drafts
+from storage import reports, users
+from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
+
+NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def tg_settings(db_path: Path, tmp_path: Path, emulator: BotApiEmulator) -> Settings:
+    return Settings(
+        telegram_token=emulator.token,
+        telegram_api_url=emulator.base_url,
+        database_path=db_path,
+        timezone=ZoneInfo("Africa/Bamako"),
+        media_dir=tmp_path / "media",
+    )
+
+
+@pytest.fixture
+async def channel(tg_settings: Settings) -> AsyncIterator[TelegramChannel]:
+    kibaru = await Kibaru.open(tg_settings, ManualClock(NOW))
+    running = TelegramChannel(kibaru)
+    await running.start(poll_timeout=5)
+    try:
+        yield running
+    finally:
+        await running.stop()
+        await kibaru.close()
+
+
+class Phone:
+    """A user's phone: act, then read the bot's answers to that action."""
+
+    def __init__(self, emulator: BotApiEmulator, user: SimUser) -> None:
+        self.emulator = emulator
+        self.user = user
+
+    async def do(self, action: str, *args: object, replies: int = 1) -> list[SentMessage]:
+        before = len(self.emulator.messages_to(self.user.user_id))
+        await getattr(self.user, action)(*args)
+        await self.emulator.wait_for_messages(self.user.user_id, before + replies)
+        return self.emulator.messages_to(self.user.user_id)[before:]
+
+    @property
+    def last(self) -> SentMessage:
+        return self.emulator.messages_to(self.user.user_id)[-1]
+
+
+async def test_french_report_with_pin_and_photo(
+    emulator: BotApiEmulator, channel: TelegramChannel, tg_settings: Settings
+) -> None:
+    phone = Phone(emulator, emulator.user(601, "Awa", "fr"))
+    await phone.do("send_text", "/start")
+    await phone.do("press", "Français")
+    [question] = await phone.do("press", "🚨 Signaler un incident")
+    assert len(question.button_labels) == 17 + 2  # categories, back, cancel
+    await phone.do("press", "Attaque armée")
+    await phone.do("press", "Hier")
+    [where] = await phone.do("press", "Le soir")
+    assert [b.get("request_location") for b in where.keyboard][:1] == [True]
+    received, detail = await phone.do("send_location", 14.3489, -3.6094, replies=2)
+    assert received.removes_keyboard and "Position reçue" in (received.text or "")
+    assert "préciser le lieu" in (detail.text or "")
+    await phone.do("press", "Passer")
+    await phone.do("send_text", "Des hommes armés ont attaqué le marché de Boni")
+    await phone.do("press", "Non, personne")
+    [more] = await phone.do("send_photo", 80_000)
+    assert "1 fichier reçu" in (more.text or "")
+    await phone.do("press", "Terminé")
+    [summary] = await phone.do("press", "Rester anonyme")
+    assert "Fichiers : 1" in (summary.text or "")
+    receipt, menu = await phone.do("press", "Envoyer", replies=2)
+    assert "ML-2026-000001" in (receipt.text or "")
+    assert (menu.text or "").endswith("Que voulez-vous faire ?")
+    await channel.downloads.idle()
+    with sqlite3.connect(tg_settings.database_path) as conn:
+        [(path,)] = conn.execute("SELECT local_path FROM report_media").fetchall()
+        [(precision, lat)] = conn.execute("SELECT precision, latitude FROM reports").fetchall()
+    assert Path(path).is_file() and Path(path).parent == tg_settings.media_dir
+    assert (precision, lat) == ("exact_pin", 14.3489)
+
+
+async def test_bambara_report_with_commune_and_voice_note(
+    emulator: BotApiEmulator, channel: TelegramChannel, tg_settings: Settings
+) -> None:
+    phone = Phone(emulator, emulator.user(602, "Moussa", "bm"))
+    await phone.do("send_text", "/start")
+    await phone.do("press", "Bamanankan")
+    await phone.do("send_text", "/signaler")
+    await phone.do("send_text", "13")  # epidemic, by number
+    await phone.do("send_text", "2")  # today
+    [where] = await phone.do("send_text", "3")  # evening → the location question
+    assert where.keyboard
+    list_key = where.keyboard[1]["text"]
+    _, regions = await phone.do("send_text", list_key, replies=2)
+    assert "Bamako" in regions.button_labels
+    [communes] = await phone.do("press", "Bamako")
+    assert communes.button_labels[:6] == [f"Commune {n}" for n in "I II III IV V VI".split()]
+    await phone.do("press", "Commune VI")
+    await phone.do("send_text", "skip")
+    await phone.do("send_voice", 42)
+    await phone.do("send_text", "3")  # people: don't know
+    await phone.do("send_text", "skip")
+    await phone.do("send_text", "1")  # anonymous
+    receipt, _ = await phone.do("send_text", "1", replies=2)  # send
+    assert "ML-2026-000001" in (receipt.text or "")
+    await channel.downloads.idle()
+    with sqlite3.connect(tg_settings.database_path) as conn:
+        [(cercle, language, day_period)] = conn.execute(
+            "SELECT cercle, language, day_period FROM reports"
+        ).fetchall()
+        [(kind, purpose, path)] = conn.execute(
+            "SELECT kind, purpose, local_path FROM report_media"
+        ).fetchall()
+    assert (cercle, language) == ("bamako_c6", "bm")
+    assert day_period == "evening"
+    assert (kind, purpose) == ("voice", "description") and Path(path).is_file()
+
+
+async def test_expired_drafts_are_purged_with_their_files(
+    settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    kibaru = await Kibaru.open(settings, clock)
+    try:
+        kept = tmp_path / "draft-photo.jpg"
+        kept.write_bytes(b"jpeg")
+        async with kibaru.db.transaction() as conn:
+            user, _ = await users.get_or_create(conn, "telegram", "9", clock.now())
+            await reports.save_draft(conn, user.id, {"category": "other"}, "when", clock.now())
+            media_id = await reports.add_draft_media(
+                conn,
+                user.id,
+                "evidence",
+                "photo",
+                "telegram",
+                "F",
+                4,
+                None,
+                None,
+                None,
+                clock.now(),
+            )
+            await reports.set_local_path(conn, media_id, str(kept))
+        clock.advance(hours=71)
+        assert await purge_expired_drafts(kibaru.db, clock) == 0
+        clock.advance(hours=2)
+        assert await purge_expired_drafts(kibaru.db, clock) == 1
+        assert not kept.exists()
+        async with kibaru.db.reading() as conn:
+            assert await reports.load_draft(conn, user.id) is None
+    finally:
+        await kibaru.close()
+
+
+async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> None:
+    kibaru = await Kibaru.open(settings, clock)
+    ran = asyncio.Event()
+
+    async def probe() -> str:
+        ran.set()
+        return "ok"
+
+    jobs = Jobs(kibaru)
+    jobs.add("probe", timedelta(hours=1), probe)
+    jobs.start()
+    try:
+        await asyncio.wait_for(ran.wait(), 10)
+        assert {job.id for job in jobs.scheduler.get_jobs()} == {"probe", "purge_expired_drafts"}
+    finally:
+        jobs.stop()
+        await kibaru.close()
