@@ -35,8 +35,12 @@ def test_all_values() -> None:
             "KIBARU_TIMEZONE": "UTC",
             "KIBARU_LANGUAGE": "bm",
             "KIBARU_LOG_LEVEL": "debug",
+            "KIBARU_MEDIA_DIR": "/tmp/kibaru-media",
+            "KIBARU_REPORTS_PER_HOUR": "12",
         }
     )
+    assert settings.media_dir == Path("/tmp/kibaru-media")
+    assert settings.reports_per_hour == 12
     assert settings.telegram_token == TOKEN
     assert settings.telegram_api_url == "http://127.0.0.1:8081"
     assert settings.admins == (12, 34)
@@ -56,6 +60,9 @@ def test_all_values() -> None:
         ("KIBARU_LANGUAGE", "de"),
         ("KIBARU_LOG_LEVEL", "LOUD"),
         ("KIBARU_DB", "/no/such/folder/kibaru.db"),
+        ("KIBARU_REPORTS_PER_HOUR", "0"),
+        ("KIBARU_REPORTS_PER_HOUR", "beaucoup"),
+        ("KIBARU_MEDIA_DIR", "/etc/hostname"),
     ],
 )
 def test_wrong_value_names_the_variable(variable: str, value: str) -> None:
