@@ -120,7 +120,9 @@ async def test_bambara_report_with_commune_and_voice_note(
     _, regions = await phone.do("send_text", list_key, replies=2)
     assert "Bamako" in regions.button_labels
     [communes] = await phone.do("press", "Bamako")
-    assert communes.button_labels[:6] == [f"Commune {n}" for n in "I II III IV V VI".split()]
+    assert communes.button_labels[:6] == [
+        f"Commune {n}" for n in ["I", "II", "III", "IV", "V", "VI"]
+    ]
     await phone.do("press", "Commune VI")
     await phone.do("send_text", "skip")
     await phone.do("send_voice", 42)

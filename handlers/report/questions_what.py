@@ -17,36 +17,8 @@ from bot.inbound import (
 from bot.matching import normalize
 from bot.outbound import Button, KeyboardRequest, Message, Question, RemoveKeyboard, Request
 from handlers.report.flow import keep_editing, next_step
+from handlers.report.media import MAX_EVIDENCE, keep_media
 from storage import reports
-
-#: Telegram lets bots download files up to 20 MB; a larger one could never be kept.
-MAX_MEDIA_BYTES = 20 * 1024 * 1024
-MAX_EVIDENCE = 5
-
-
-async def _keep_media(turn: Turn, event: MediaEvent, purpose: str) -> str | None:
-    """Store a file of the draft; the reason it is refused, if it is."""
-    if event.size is not None and event.size > MAX_MEDIA_BYTES:
-        return turn.t._(
-            "Ce fichier est trop lourd ({size} Mo, {limit} Mo au maximum). Envoyez une vidéo "
-            "plus courte, une photo ou un message vocal.",
-            size=turn.t.number(round(event.size / 1024 / 1024, 1)),
-            limit=turn.t.number(MAX_MEDIA_BYTES // 1024 // 1024),
-        )
-    await reports.add_draft_media(
-        turn.conn,
-        turn.user.id,
-        purpose,
-        event.media.value,
-        turn.user.channel,
-        event.file_id,
-        event.size,
-        event.duration,
-        event.mime_type,
-        event.file_name,
-        turn.now,
-    )
-    return None
 
 
 async def _evidence_count(turn: Turn) -> int:
@@ -79,7 +51,7 @@ class WhatHappened(TextStep):
                 )
             )
         await reports.drop_draft_media(turn.conn, turn.user.id, "description")
-        problem = await _keep_media(turn, event, "description")
+        problem = await keep_media(turn, event, "description")
         if problem:
             return Retry(problem)
         turn.answers["description"] = (event.caption or "")[:1000]
@@ -213,7 +185,7 @@ class Evidence(Step):
     async def answer(self, turn: Turn, event: InboundEvent) -> Transition:
         t = turn.t
         if isinstance(event, MediaEvent):
-            problem = await _keep_media(turn, event, "evidence")
+            problem = await keep_media(turn, event, "evidence")
             if problem:
                 return Retry(problem)
             count = await _evidence_count(turn)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.flow import ChoiceStep, Goto, Option, Retry, Step, TextStep, Transition, Turn
-from bot.inbound import InboundEvent, LocationEvent, TextEvent
+from bot.inbound import InboundEvent, LocationEvent, MediaEvent, MediaKind, TextEvent
 from bot.matching import normalize
 from bot.outbound import KeyboardRequest, Message, RemoveKeyboard, Request
 from handlers.report import places
 from handlers.report.flow import keep_editing, next_step
+from handlers.report.media import keep_media
 
 _PLACE_KEYS = ("latitude", "longitude", "region", "cercle", "locality", "precision")
 
@@ -174,8 +175,27 @@ class CercleChoice(ChoiceStep):
         return next_step(turn, "place_detail")
 
 
+async def _voice_for_place(turn: Turn, event: MediaEvent, answer: str) -> Transition | None:
+    """A place said in a voice note: kept with the report's files, for the analysts."""
+    if event.media not in (MediaKind.VOICE, MediaKind.AUDIO):
+        return Retry(turn.t._("Pour cette question, écrivez votre réponse."))
+    problem = await keep_media(turn, event, "evidence")
+    if problem:
+        return Retry(problem)
+    turn.answers[answer] = turn.t._("🎤 (message vocal)")
+    return None
+
+
 class Locality(TextStep):
     name = "locality"
+
+    async def media(self, turn: Turn, event: MediaEvent) -> Transition:
+        refused = await _voice_for_place(turn, event, "locality")
+        if refused:
+            return refused
+        turn.answers["precision"] = places.Precision.REGION.value
+        turn.answers.pop("cercle", None)
+        return next_step(turn, "place_detail")
 
     async def question(self, turn: Turn) -> str:
         return turn.t._("Écrivez le nom de la ville ou du village.")
@@ -189,6 +209,9 @@ class Locality(TextStep):
 class PlaceDetail(TextStep):
     name = "place_detail"
     optional = True
+
+    async def media(self, turn: Turn, event: MediaEvent) -> Transition:
+        return await _voice_for_place(turn, event, "place_detail") or next_step(turn, "what")
 
     async def question(self, turn: Turn) -> str:
         return turn.t._(
