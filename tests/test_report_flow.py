@@ -399,3 +399,50 @@ async def test_menu_entry_and_question_shapes(chat: ChatDriver) -> None:
     question = chat.question
     assert isinstance(question, Question) and len(question.choices) == 17
     assert question.columns == 2
+
+
+async def test_staff_view_never_shows_who_reported(kibaru: Kibaru) -> None:
+    from handlers.report.staff_view import pseudonym, staff_view
+
+    first = ChatDriver(kibaru.conversations, chat_id="70111222")
+    second = ChatDriver(kibaru.conversations, chat_id="70333444")
+    await onboard(first)
+    await onboard(second)
+    for chat, contact in ((first, "Rester anonyme"), (first, "Donner"), (second, "Rester")):
+        await chat.command("signaler")
+        await chat.tap("Enlèvement")
+        await chat.tap("En ce moment")
+        await chat.text("Gao")
+        await chat.text("Ansongo")
+        await chat.tap("Passer")
+        await chat.text("Deux commerçants enlevés sur la route")
+        await chat.tap("Oui")
+        for figure in ("0", "0", "2", "0"):
+            await chat.text(figure)
+        await chat.tap("Passer")
+        await chat.tap(contact)
+        if contact == "Donner":
+            await chat.contact("+22376001122")
+        await chat.tap("Envoyer")
+    t = kibaru.catalogs.get("fr")
+    async with kibaru.db.transaction() as conn:
+        one = await reports.by_reference(conn, "ML-2026-000001")
+        two = await reports.by_reference(conn, "ML-2026-000002")
+        three = await reports.by_reference(conn, "ML-2026-000003")
+        assert one and two and three
+        views = [
+            await staff_view(
+                conn, t, r, await reports.media_of(conn, r.id), await reports.similar(conn, r.id)
+            )
+            for r in (one, two, three)
+        ]
+        same = await pseudonym(conn, one.reporter_id)
+        assert same == await pseudonym(conn, two.reporter_id)
+        assert same != await pseudonym(conn, three.reporter_id)
+    anonymous, with_phone, other = views
+    assert f"Rapporteur {same}" in anonymous and "🔒 Anonyme" in anonymous
+    for secret in ("70111222", "70333444", "+22376001122"):
+        assert secret not in anonymous and secret not in other
+    assert "+22376001122" in with_phone
+    assert "Possibles doublons : ML-2026-000002, ML-2026-000003" in anonymous
+    assert "ACLED : Violence against civilians / Abduction/forced disappearance" in anonymous
