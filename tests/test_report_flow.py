@@ -446,3 +446,45 @@ async def test_staff_view_never_shows_who_reported(kibaru: Kibaru) -> None:
     assert "+22376001122" in with_phone
     assert "Possibles doublons : ML-2026-000002, ML-2026-000003" in anonymous
     assert "ACLED : Violence against civilians / Abduction/forced disappearance" in anonymous
+
+
+async def test_back_from_the_summary_walks_every_step(chat: ChatDriver, kibaru: Kibaru) -> None:
+    from storage import conversations
+
+    async def step() -> str:
+        async with kibaru.db.reading() as conn:
+            user = await users.find(conn, "test", "1001")
+            assert user is not None
+            state = await conversations.load(conn, user.id)
+        assert state is not None
+        return state.top.step
+
+    await onboard(chat)
+    await to_where(chat)
+    await chat.location(12.6392, -8.0029)
+    await chat.tap("Passer")
+    await from_what_to_summary(chat)
+    walked = [await step()]
+    while walked[-1] != "category":
+        await chat.command("retour")
+        walked.append(await step())
+    assert walked == [
+        "summary",
+        "contact",
+        "evidence",
+        "displaced",
+        "missing",
+        "injured",
+        "killed",
+        "people",
+        "what",
+        "place_detail",
+        "where",
+        "time",
+        "when",
+        "category",
+    ]
+    await chat.command("retour")  # before the first question: back to the menu, draft kept
+    assert "Que voulez-vous faire ?" in chat.last.text
+    await chat.command("signaler")
+    assert "signalement en cours" in chat.last.text
