@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class PhaseResult:
     startup_ms: float | None = None
     peak_rss_mb: float | None = None
     error: str | None = None
+    inspected: dict[str, Any] = field(default_factory=dict)  # what run_phase's inspect returned
 
     @property
     def updates_per_s(self) -> float | None:
@@ -96,7 +98,9 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _bot_env(base_url: str, token: str, database: Path) -> dict[str, str]:
+def _bot_env(
+    base_url: str, token: str, database: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """The operator's environment minus any Kibaru/Telegram settings, plus the benchmark's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIBARU_", "TELEGRAM_"))}
     env.update(
@@ -107,6 +111,7 @@ def _bot_env(base_url: str, token: str, database: Path) -> dict[str, str]:
             "KIBARU_LOG_LEVEL": "WARNING",
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
+            **(extra or {}),
         }
     )
     return env
@@ -165,10 +170,26 @@ async def run_phase(
     budget: float,
     profile: Path | None = None,
     db_dir: Path | None = None,
+    *,
+    scenario: str | None = None,
+    script: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    max_load: float = LOAD_TIMEOUT,
+    setup_timeout: float = 0.0,
+    inspect: Callable[[Path], dict[str, Any]] | None = None,
+    emulator_args: tuple[str, ...] = (),
 ) -> PhaseResult:
-    """Emulator process, then the bot process on a fresh database, one load, then stop both."""
+    """Emulator process, then the bot process on a fresh database, one load, then stop both.
+
+    For other benchmarks (`benchmarks/reporting.py`): ``scenario`` (default: ``bot``) names the
+    emulator's scenario, ``script`` the bot to run (default: BOT_SCRIPTS[bot]), ``extra_env``
+    adds to the bot's environment, ``max_load`` caps the load's time and ``setup_timeout`` is
+    the time the scenario's untimed setup may take; ``inspect`` gets the database's path once
+    the bot has stopped (before the folder is deleted) and its answer goes to ``inspected``;
+    ``emulator_args`` are added to `benchmarks/emulator_server.py`'s command line.
+    """
     phase = PhaseResult(bot, users, note=" (cProfile)" if profile else "")
-    load_timeout = min(LOAD_TIMEOUT, budget - PHASE_OVERHEAD)
+    load_timeout = min(max_load, budget - PHASE_OVERHEAD - setup_timeout)
     emulator: asyncio.subprocess.Process | None = None
     process: asyncio.subprocess.Process | None = None
     with tempfile.TemporaryDirectory(prefix=f"kibaru-bench-{bot}-", dir=db_dir) as folder:
@@ -179,12 +200,14 @@ async def run_phase(
                 sys.executable,
                 "-m",
                 "benchmarks.emulator_server",
-                f"--scenario={bot}",
+                f"--scenario={scenario or bot}",
                 f"--users={users}",
                 f"--rounds={rounds}",
                 f"--startup-timeout={STARTUP_TIMEOUT}",
+                f"--setup-timeout={setup_timeout or 30.0}",
                 f"--load-timeout={load_timeout}",
                 f"--step-timeout={STEP_TIMEOUT}",
+                *emulator_args,
                 cwd=ROOT,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -193,14 +216,14 @@ async def run_phase(
             command = [sys.executable]
             if profile is not None:
                 command += ["-m", "cProfile", "-o", str(profile)]
-            command.append(str(BOT_SCRIPTS[bot]))
+            command.append(str(script or BOT_SCRIPTS[bot]))
             # cwd is the temporary folder, so no `.env` of the repository is read.
             with bot_log.open("wb") as output:
                 spawned_at = time.monotonic()
                 process = await asyncio.create_subprocess_exec(
                     *command,
                     cwd=tmp,
-                    env=_bot_env(ready["base_url"], ready["token"], tmp / "kibaru.db"),
+                    env=_bot_env(ready["base_url"], ready["token"], tmp / "kibaru.db", extra_env),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=output,
                     stderr=output,
@@ -209,7 +232,7 @@ async def run_phase(
             emulator.stdin.write(json.dumps({"bot_pid": process.pid}).encode() + b"\n")
             await emulator.stdin.drain()
             reading = asyncio.ensure_future(
-                _read_json(emulator.stdout, STARTUP_TIMEOUT + load_timeout + 5)
+                _read_json(emulator.stdout, STARTUP_TIMEOUT + setup_timeout + load_timeout + 5)
             )
             exiting = asyncio.ensure_future(process.wait())
             await asyncio.wait({reading, exiting}, return_when=asyncio.FIRST_COMPLETED)
@@ -238,7 +261,17 @@ async def run_phase(
         finally:
             await _stop(process, bot)
             await _close_emulator(emulator)
+            if inspect is not None and process is not None:
+                phase.inspected = _inspect(inspect, tmp / "kibaru.db")
     return phase
+
+
+def _inspect(inspect: Callable[[Path], dict[str, Any]], database: Path) -> dict[str, Any]:
+    """The caller's look at the stopped bot's database; its failure loses no figures."""
+    try:
+        return inspect(database)
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"}
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
