@@ -80,7 +80,7 @@ SCENARIOS: dict[str, tuple[Step, ...]] = {
         Step("text", "/menu", 1, ""),
     ),
     # Kibaru's whole incident report, as a French user (texts read off a run of the real bot);
-    # 11 updates, 13 messages: the location and the submission are answered with two each.
+    # 11 updates, 12 messages: the location is answered with two (keyboard removal, question).
     "kibaru-report": (
         Step("text", "/signaler", 1, "Choisissez le type d'incident"),
         Step("press", "🔫 Attaque armée", 1, "Quand est-ce arrivé ?"),
@@ -92,7 +92,7 @@ SCENARIOS: dict[str, tuple[Step, ...]] = {
         Step("press", "Non, personne", 1, "Avez-vous des photos"),
         Step("press", "⏭️ Passer", 1, "Les analystes peuvent-ils vous recontacter ?"),
         Step("press", "🙈 Rester anonyme", 1, "Tout est juste ?"),
-        Step("press", "✅ Envoyer", 2, "Que voulez-vous faire ?", first="ML-"),
+        Step("press", "✅ Envoyer", 1, "Que voulez-vous faire ?", first="ML-"),
     ),
     # The same 11 updates of the same kinds (2 texts, 8 presses, 1 location) through the bare
     # 4-state ConversationHandler of `benchmarks/bare_ptb_conversation.py`: one message each.

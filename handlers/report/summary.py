@@ -211,7 +211,7 @@ async def submit(turn: Turn) -> Transition:
         turn.conn, _new_report(turn), turn.user.id, turn.now, turn.settings.timezone
     )
     turn.answers.clear()
-    turn.say(
+    turn.note(
         t._(
             "✅ Signalement reçu. Votre référence : {reference}.\n"
             "L'équipe d'analyse va le vérifier ; vous recevrez un message quand il sera validé "
