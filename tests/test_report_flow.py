@@ -488,3 +488,25 @@ async def test_back_from_the_summary_walks_every_step(chat: ChatDriver, kibaru: 
     assert "Que voulez-vous faire ?" in chat.last.text
     await chat.command("signaler")
     assert "signalement en cours" in chat.last.text
+
+
+async def test_text_replacing_a_voice_note_drops_it(chat: ChatDriver, kibaru: Kibaru) -> None:
+    await onboard(chat)
+    await to_where(chat)
+    await chat.text("Kayes")  # the region
+    await chat.text("Kayes")  # its cercle of the same name
+    await chat.tap("Passer")
+    await chat.media(MediaKind.VOICE, duration=12)
+    await chat.tap("Non, personne")
+    await chat.tap("Passer")
+    await chat.tap("Rester anonyme")
+    assert "🎤" in chat.last.text
+    await chat.tap("Modifier")
+    await chat.tap("Ce qui s'est passé")
+    await chat.text("Finalement je préfère écrire ce qui est arrivé")
+    assert SUMMARY in chat.last.text and "🎤" not in chat.last.text
+    await chat.tap("Envoyer")
+    [report] = await stored(kibaru)
+    async with kibaru.db.reading() as conn:
+        assert await reports.media_of(conn, report.id) == []
+    assert report.description == "Finalement je préfère écrire ce qui est arrivé"

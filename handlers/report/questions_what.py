@@ -37,6 +37,10 @@ class WhatHappened(TextStep):
         )
 
     async def typed(self, turn: Turn, text: str) -> Transition:
+        if turn.answers.pop("description_media", None):  # text now replaces a voice note
+            turn.files_to_delete.extend(
+                await reports.drop_draft_media(turn.conn, turn.user.id, "description")
+            )
         turn.answers["description"] = text[:4000]
         return next_step(turn, "people")
 
@@ -50,7 +54,10 @@ class WhatHappened(TextStep):
                     "vocal, pour dire ce qui s'est passé."
                 )
             )
-        await reports.drop_draft_media(turn.conn, turn.user.id, "description")
+        # a new voice note replaces the previous one (its file goes after the commit)
+        turn.files_to_delete.extend(
+            await reports.drop_draft_media(turn.conn, turn.user.id, "description")
+        )
         problem = await keep_media(turn, event, "description")
         if problem:
             return Retry(problem)
