@@ -510,3 +510,12 @@ async def test_text_replacing_a_voice_note_drops_it(chat: ChatDriver, kibaru: Ki
     async with kibaru.db.reading() as conn:
         assert await reports.media_of(conn, report.id) == []
     assert report.description == "Finalement je préfère écrire ce qui est arrivé"
+
+
+@pytest.mark.parametrize("typed", ["maintenant", "Sisan", "now"])
+async def test_now_typed_means_now(chat: ChatDriver, kibaru: Kibaru, typed: str) -> None:
+    await onboard(chat)
+    await chat.command("signaler")
+    await chat.tap("Épidémie")
+    await chat.text(typed)
+    assert isinstance(chat.last, Request)  # straight to "where": the time is known

@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 from bot.flow import ChoiceStep, Goto, Option, Retry, TextStep, Transition, Turn
 from bot.inbound import InboundEvent, TextEvent
+from bot.matching import match_option
 from handlers.report import categories
 from handlers.report.flow import next_step
 from handlers.report.when import (
@@ -59,8 +60,10 @@ class When(ChoiceStep):
         )
 
     async def answer(self, turn: Turn, event: InboundEvent) -> Transition:
-        # A date typed straight away ("12/03") is taken as the answer to "another day".
-        if isinstance(event, TextEvent) and not event.text.strip().isdigit():
+        # A date typed straight away ("12/03") is taken as the answer to "another day"; the
+        # options' own words ("maintenant", "sisan", "hier") keep their meaning first.
+        options = await self.options(turn)
+        if isinstance(event, TextEvent) and match_option(event.text, options) is None:
             parsed = parse_date(event.text, today(turn), turn.t.language)
             if not isinstance(parsed, DateProblem):
                 turn.answers["occurred_on"] = parsed.isoformat()
@@ -140,7 +143,8 @@ class TimeOfDay(ChoiceStep):
         )
 
     async def answer(self, turn: Turn, event: InboundEvent) -> Transition:
-        if isinstance(event, TextEvent) and not event.text.strip().isdigit():
+        options = await self.options(turn)
+        if isinstance(event, TextEvent) and match_option(event.text, options) is None:
             parsed = parse_time(event.text)
             if isinstance(parsed, time):
                 if self._in_future(turn, parsed):
