@@ -4,6 +4,7 @@ fails, always answers a private chat, and always leaves a valid state behind."""
 from __future__ import annotations
 
 import asyncio
+import os
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -43,6 +44,8 @@ COMMAND_NAMES = [
     "forget",
     "menu",
     "signaler",
+    "signaler",
+    "signaler",
     "report",
     "mes_signalements",
     "alertes",
@@ -52,6 +55,8 @@ COMMAND_NAMES = [
 TEXTS = st.one_of(
     st.sampled_from(["1", "2", "3", "6", "9", "0", "oui", "non", "annuler", "retour", "awo"]),
     st.sampled_from(["Français", "bambara", "English", "⬅️ Segin kɔ", "segin ko", "aide"]),
+    st.sampled_from(["Bamako", "Gao", "commune 4", "12/03", "hier", "14h30", "le soir"]),
+    st.sampled_from(["des hommes armés au marché", "passer", "terminé", "-3", "5000", "@1,2"]),
     st.text(max_size=30),
     st.just("x" * 4500),
 )
@@ -148,7 +153,7 @@ async def _check_state(kibaru: Kibaru) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("KIBARU_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
