@@ -40,14 +40,14 @@ def show(message: SentMessage) -> str:
     return "\n".join(lines)
 
 
-def handled(emulator: BotApiEmulator, chat_id: int, polls: int, before: int) -> Callable[[], bool]:
-    """True once the bot polls again after answering: then all its replies are in."""
+def handled(emulator: BotApiEmulator, chat_id: int, before: int) -> Callable[[], bool]:
+    """True once the bot answered and went back to polling: then all its replies are in
+    (the next getUpdates is the last thing the bot does after handling an update)."""
 
     def check() -> bool:
-        polled = len(emulator.calls_to("getUpdates"))
-        return polled > polls + 1 or (
-            polled > polls and len(emulator.messages_to(chat_id)) > before
-        )
+        calls = emulator.calls
+        answered = len(emulator.messages_to(chat_id)) > before
+        return answered and bool(calls) and calls[-1].method == "getUpdates"
 
     return check
 
@@ -120,16 +120,13 @@ async def main(port: int) -> int:
                 shown = len(emulator.messages_to(user.user_id))
                 continue
             before = len(emulator.messages_to(user.user_id))
-            polls = len(emulator.calls_to("getUpdates"))
             try:
                 await act(user, line)
             except (AssertionError, ValueError) as problem:
                 print(f"  ({str(problem).splitlines()[0]})")
                 continue
             try:
-                await emulator.wait_for(
-                    handled(emulator, user.user_id, polls, before), timeout=REPLY_WAIT
-                )
+                await emulator.wait_for(handled(emulator, user.user_id, before), timeout=REPLY_WAIT)
             except AssertionError:
                 print("  (no answer yet: is the bot running?)")
             for message in emulator.messages_to(user.user_id)[shown:]:

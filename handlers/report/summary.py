@@ -35,7 +35,7 @@ def _where(t: Translator, answers: dict[str, Any]) -> str:
     if answers.get("latitude") is not None:
         parts.append(
             t._(
-                "position partagée ({lat}, {lon})",
+                "position partagée ({lat} ; {lon})",
                 lat=t.number(answers["latitude"]),
                 lon=t.number(answers["longitude"]),
             )
