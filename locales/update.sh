@@ -5,4 +5,6 @@ set -e
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 "$PYBABEL" extract -F locales/babel.cfg -k N_ -k ngettext:1,2 --no-wrap --sort-by-file \
     --project Kibaru --copyright-holder "Kibaru contributors" -o locales/kibaru.pot .
+# pybabel marks the template's header fuzzy; nothing in a template is a guess, so drop it.
+sed -i '1,12{/^#, fuzzy$/d}' locales/kibaru.pot
 "$PYBABEL" update --no-wrap --ignore-obsolete -D kibaru -i locales/kibaru.pot -d locales
