@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from handlers.report import categories
-from handlers.report.summary import render_summary
+from handlers.report.summary import answer_lines
 from storage import installation
 from storage.database import Connection
 from storage.reports import MediaItem, Report
@@ -77,9 +77,7 @@ async def staff_view(
             + (f" / {category.acled_sub_event_type}" if category.acled_sub_event_type else "")
         )
     evidence = sum(1 for m in media if m.purpose == "evidence")
-    # The reporter's own summary, without its first line and its contact line (worded for
-    # the reporter); the contact is said for staff below.
-    lines += render_summary(t, _answers(report), evidence).split("\n")[1:-1]
+    lines += answer_lines(t, _answers(report), evidence)
     if report.contact == "phone" and report.contact_phone:
         lines.append(t._("📞 Accepte d'être appelé : {phone}", phone=report.contact_phone))
     elif report.contact == "via_bot":

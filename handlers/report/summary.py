@@ -57,11 +57,11 @@ def _figure(t: Translator, value: Any) -> str:
     return t._("?") if value is None else t.number(int(value))
 
 
-def render_summary(t: Translator, answers: dict[str, Any], evidence: int) -> str:
-    """Every answer, in the reporter's language, as they will confirm it."""
+def answer_lines(t: Translator, answers: dict[str, Any], evidence: int) -> list[str]:
+    """One line per answer, from the category to the files (the contact is worded by each
+    reader: the reporter's summary and the staff view say it differently)."""
     category = categories.by_code(str(answers.get("category", "")))
     lines = [
-        t._("📋 Votre signalement :"),
         t._(
             "• Type : {value}", value=f"{category.emoji} {t._(category.label)}" if category else "?"
         ),
@@ -99,6 +99,12 @@ def render_summary(t: Translator, answers: dict[str, Any], evidence: int) -> str
             )
         )
     lines.append(t.ngettext("• Fichiers : {n}", "• Fichiers : {n}", evidence))
+    return lines
+
+
+def render_summary(t: Translator, answers: dict[str, Any], evidence: int) -> str:
+    """Every answer, in the reporter's language, as they will confirm it."""
+    lines = [t._("📋 Votre signalement :"), *answer_lines(t, answers, evidence)]
     contact = {
         "anonymous": t._("anonyme"),
         "via_bot": t._("anonyme, mais les analystes peuvent vous écrire par Kibaru"),
