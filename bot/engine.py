@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.files import remove_files
 from bot.flow import Begin, Finish, Flow, Goto, Retry, Silence, Step, Transition, Turn
 from bot.i18n import SHIPPED_LANGUAGES, Catalogs, Translator
 from bot.inbound import (
@@ -186,9 +186,9 @@ class Conversations:
                     await self._flow(state.top.flow).saved(turn, state.top.step)
                 await conversations.save(conn, user.id, state, now)
         if forgotten:
-            self._delete_files(turn.files_to_delete)
+            remove_files(turn.files_to_delete)
             return turn.out
-        self._delete_files(turn.files_to_delete)
+        remove_files(turn.files_to_delete)
         log.debug(
             "event %s kind=%s flow=%s step=%s",
             event.event_id,
@@ -197,17 +197,6 @@ class Conversations:
             state.top.step,
         )
         return self._compose(turn, question)
-
-    @staticmethod
-    def _delete_files(paths: list[str]) -> None:
-        """Media files forgotten by a committed transaction (a dropped draft, /effacer)."""
-        for path in paths:
-            try:
-                os.remove(path)
-            except FileNotFoundError:
-                pass
-            except OSError as error:
-                log.warning("could not delete a media file: %s", type(error).__name__)
 
     def _ensure_valid(self, state: ConversationState) -> None:
         """Drop frames of flows that no longer exist (after an upgrade) instead of failing."""

@@ -9,12 +9,11 @@ dropped, with their media.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.files import remove_files
 from bot.flow import ChoiceStep, Flow, Goto, Option, Step, Transition, Turn
 from handlers.report import categories
 from storage import reports
@@ -148,7 +147,5 @@ async def purge_expired_drafts(db: Database, clock: Clock) -> int:
         for owner in owners:
             await reports.delete_draft(conn, owner)
             files += await reports.drop_draft_media(conn, owner)
-    for path in files:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
+    remove_files(files)
     return len(owners)
