@@ -12,6 +12,7 @@ from bot import logs
 from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.settings import Settings
+from tests.bot_api_emulator import BotApiEmulator
 from tests.chat_driver import ChatDriver
 
 
@@ -54,6 +55,13 @@ async def kibaru(settings: Settings, clock: ManualClock) -> AsyncIterator[Kibaru
     app = await Kibaru.open(settings, clock)
     yield app
     await app.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """The Bot API emulator on 127.0.0.1, a free port, stopped after the test."""
+    async with BotApiEmulator() as emu:
+        yield emu
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,14 +20,9 @@ from bot.settings import Settings
 from handlers.report.flow import purge_expired_drafts
 from storage import reports, users
 from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
+from tests.telegram_harness import running_bot
 
 NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emu:
-        yield emu
 
 
 @pytest.fixture
@@ -44,14 +38,8 @@ def tg_settings(db_path: Path, tmp_path: Path, emulator: BotApiEmulator) -> Sett
 
 @pytest.fixture
 async def channel(tg_settings: Settings) -> AsyncIterator[TelegramChannel]:
-    kibaru = await Kibaru.open(tg_settings, ManualClock(NOW))
-    running = TelegramChannel(kibaru)
-    await running.start(poll_timeout=5)
-    try:
+    async with running_bot(tg_settings, ManualClock(NOW)) as running:
         yield running
-    finally:
-        await running.stop()
-        await kibaru.close()
 
 
 class Phone:
@@ -199,18 +187,6 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
         await kibaru.close()
 
 
-@asynccontextmanager
-async def running(settings: Settings, clock: ManualClock) -> AsyncIterator[TelegramChannel]:
-    kibaru = await Kibaru.open(settings, clock)
-    channel = TelegramChannel(kibaru)
-    await channel.start(poll_timeout=5)
-    try:
-        yield channel
-    finally:
-        await channel.stop()
-        await kibaru.close()
-
-
 # (action, argument, replies expected) for a whole report through Telegram
 REPORT_SCRIPT: list[tuple[str, object, int]] = [
     ("send_text", "/start", 1),
@@ -260,7 +236,7 @@ async def test_restart_between_every_pair_of_steps(
     clock = ManualClock(NOW)
     phone = Phone(emulator, emulator.user(603, "Awa", "fr"))
     for action, argument, replies in REPORT_SCRIPT:
-        async with running(tg_settings, clock):  # a new bot for every single step
+        async with running_bot(tg_settings, clock):  # a new bot for every single step
             before = len(emulator.messages_to(603))
             await phone.do(action, argument, replies=replies)
             # each step was answered exactly once: nothing repeated, nothing lost
@@ -273,7 +249,7 @@ async def test_change_cancel_resume_and_expiry_through_telegram(
 ) -> None:
     clock = ManualClock(NOW)
     phone = Phone(emulator, emulator.user(604, "Awa", "fr"))
-    async with running(tg_settings, clock):
+    async with running_bot(tg_settings, clock):
         for action, argument, replies in REPORT_SCRIPT[:-1]:
             await phone.do(action, argument, replies=replies)
         await phone.do("press", "Modifier")
@@ -290,14 +266,14 @@ async def test_change_cancel_resume_and_expiry_through_telegram(
         await phone.do("press", "Épidémie")
         await phone.do("send_text", "/menu")
     clock.advance(hours=20)
-    async with running(tg_settings, clock):
+    async with running_bot(tg_settings, clock):
         [offer] = await phone.do("send_text", "/signaler")
         assert "signalement en cours (🦠 Épidémie)" in (offer.text or "")
         [resumed] = await phone.do("press", "Continuer")
         assert "Quand est-ce arrivé" in (resumed.text or "")
         await phone.do("send_text", "/menu")
     clock.advance(hours=73)
-    async with running(tg_settings, clock):
+    async with running_bot(tg_settings, clock):
         [expired] = await phone.do("send_text", "/signaler")
         assert "Qu'avez-vous vu" in (expired.text or "")  # too old: dropped
     with sqlite3.connect(tg_settings.database_path) as conn:

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,22 +18,16 @@ import pytest
 
 from bot.app import Kibaru
 from bot.channels import telegram as telegram_channel
-from bot.channels.telegram import TelegramChannel, split_text
-from bot.clock import ManualClock
+from bot.channels.telegram import split_text
 from bot.settings import Settings
 from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
+from tests.telegram_harness import running_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU_FR = "Que voulez-vous faire ?"
 MENU_BM = "I b'a fɛ ka mun kɛ?"
 MENU_EN = "What would you like to do?"
 WELCOME_LABELS = ["Français", "Bamanankan", "English"]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emu:
-        yield emu
 
 
 @pytest.fixture
@@ -49,23 +42,10 @@ def tg_settings(db_path: Path, emulator: BotApiEmulator) -> Settings:
     )
 
 
-@asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[Kibaru]:
-    """Kibaru on Telegram, in this process, until the block ends."""
-    kibaru = await Kibaru.open(settings, ManualClock())
-    channel = TelegramChannel(kibaru)
-    await channel.start(poll_timeout=5)
-    try:
-        yield kibaru
-    finally:
-        await channel.stop()
-        await kibaru.close()
-
-
 @pytest.fixture
 async def bot(tg_settings: Settings) -> AsyncIterator[Kibaru]:
-    async with running_bot(tg_settings) as kibaru:
-        yield kibaru
+    async with running_bot(tg_settings) as channel:
+        yield channel.kibaru
 
 
 async def expect(emulator: BotApiEmulator, user: SimUser, count: int) -> list[SentMessage]:

@@ -19,12 +19,6 @@ from tests.bot_api_emulator import BotApiEmulator
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
 async def bare_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
     async with Bot(emulator.token, base_url=f"{emulator.base_url}/bot") as bot:
         yield bot
