@@ -185,10 +185,11 @@ class Conversations:
                 if self._in_flow(state):
                     await self._flow(state.top.flow).saved(turn, state.top.step)
                 await conversations.save(conn, user.id, state, now)
+            files = list(turn.files_to_delete)
+            if files:
+                self.db.after_commit(lambda: remove_files(files))
         if forgotten:
-            remove_files(turn.files_to_delete)
             return turn.out
-        remove_files(turn.files_to_delete)
         log.debug(
             "event %s kind=%s flow=%s step=%s",
             event.event_id,

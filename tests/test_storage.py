@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,6 +63,52 @@ async def test_transaction_rolls_back_on_error(db_path: Path) -> None:
             raise RuntimeError("boom")
     async with db.reading() as conn:
         assert await users.count(conn) == 0
+    await db.close()
+
+
+async def test_a_group_commits_its_transactions_together_or_not_at_all(db_path: Path) -> None:
+    db = await Database.open(db_path, now=NOW)
+    done: list[str] = []
+    async with db.grouped():
+        for chat in ("1", "2"):
+            async with db.transaction() as conn:
+                await users.get_or_create(conn, "telegram", chat, NOW)
+                db.after_commit(lambda chat=chat: done.append(chat))
+        assert done == []  # nothing is acted on before the group's commit
+        with sqlite3.connect(db_path) as other:  # another connection sees nothing yet
+            assert other.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    assert done == ["1", "2"]
+    with pytest.raises(RuntimeError):
+        async with db.grouped():
+            async with db.transaction() as conn:
+                await users.get_or_create(conn, "telegram", "3", NOW)
+                db.after_commit(lambda: done.append("3"))
+            async with db.transaction() as conn:
+                raise RuntimeError("boom")
+    assert done == ["1", "2"]
+    async with db.reading() as conn:
+        assert await users.count(conn) == 2
+    await db.close()
+
+
+async def test_other_tasks_wait_for_the_group(db_path: Path) -> None:
+    """A task outside the group (a scheduler job) never writes into the group's transaction."""
+    db = await Database.open(db_path, now=NOW)
+    order: list[str] = []
+
+    async def job() -> None:
+        async with db.transaction() as conn:
+            await users.get_or_create(conn, "telegram", "job", NOW)
+            order.append("job")
+
+    async with db.grouped():
+        task = asyncio.create_task(job())
+        await asyncio.sleep(0)  # let the job run up to the lock
+        async with db.transaction() as conn:
+            await users.get_or_create(conn, "telegram", "batch", NOW)
+            order.append("batch")
+    await task
+    assert order == ["batch", "job"]
     await db.close()
 
 

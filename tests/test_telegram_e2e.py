@@ -19,6 +19,8 @@ import pytest
 from bot.app import Kibaru
 from bot.channels import telegram as telegram_channel
 from bot.channels.telegram import split_text
+from bot.inbound import InboundEvent
+from bot.outbound import Message
 from bot.settings import Settings
 from tests.bot_api_emulator import BotApiEmulator, SentMessage, SimUser
 from tests.telegram_harness import running_bot
@@ -382,6 +384,72 @@ async def test_replies_are_sent_only_after_the_commit(
     awa = emulator.user(511)
     await onboard(emulator, awa, "English")
     assert seen == [None, "en"]
+
+
+async def test_a_batch_is_committed_whole_before_any_reply(
+    emulator: BotApiEmulator, tg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates waiting together (a busy moment) are handled as one batch: every user of it
+    is in the database before the first reply leaves, and each chat keeps its order."""
+    users = [emulator.user(520 + i) for i in range(5)]
+    for user in users:
+        await user.send_text("/start")
+    await users[0].send_command("aide")
+    stored_at_first_send: list[int] = []
+    original = telegram_channel.send
+
+    async def checking_send(app: object, chat_id: int | str, message: object) -> None:
+        if not stored_at_first_send:
+            with sqlite3.connect(tg_settings.database_path) as conn:
+                count = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            stored_at_first_send.append(count)
+        await original(app, chat_id, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telegram_channel, "send", checking_send)
+    async with running_bot(tg_settings):
+        for user in users:
+            await emulator.wait_for_messages(user.user_id, 2 if user is users[0] else 1)
+        await emulator.wait_for(lambda: emulator.pending_updates == 0)
+    assert stored_at_first_send == [5]
+    welcome, help_then_welcome = emulator.messages_to(users[0].user_id)
+    assert "Bienvenue sur Kibaru" in (welcome.text or "")
+    assert help_then_welcome.button_labels == WELCOME_LABELS
+
+
+async def test_one_failing_update_costs_only_its_own_answer(
+    emulator: BotApiEmulator,
+    tg_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug hit by one update of a batch rolls the batch back; the others are handled again
+    one by one and answered, and the unlucky one gets the apology."""
+    users = [emulator.user(530 + i) for i in range(3)]
+    for user in users:
+        await user.send_text("/start")
+    caplog.set_level(logging.WARNING)
+    async with running_bot(tg_settings) as channel:
+        original = channel.kibaru.conversations.handle
+        calls: list[str] = []
+
+        async def fragile(event: InboundEvent) -> list[Message]:
+            calls.append(event.sender.chat_id)
+            replies = await original(event)
+            if event.sender.chat_id == str(users[1].user_id):
+                raise RuntimeError("bug")
+            return replies
+
+        monkeypatch.setattr(channel.kibaru.conversations, "handle", fragile)
+        for user in users:
+            await emulator.wait_for_messages(user.user_id, 1)
+    assert len(calls) == 5  # the batch up to the failure, then each update again on its own
+    assert "a batch of 3 updates failed (RuntimeError)" in caplog.text
+    assert "Bienvenue sur Kibaru" in (emulator.messages_to(users[0].user_id)[0].text or "")
+    assert "/menu" in (emulator.messages_to(users[1].user_id)[0].text or "")
+    assert "Bienvenue sur Kibaru" in (emulator.messages_to(users[2].user_id)[0].text or "")
+    with sqlite3.connect(tg_settings.database_path) as conn:  # each stored once, not twice
+        stored = [row[0] for row in conn.execute("SELECT chat_id FROM users ORDER BY chat_id")]
+    assert stored == [str(user.user_id) for user in users]
 
 
 def test_split_text_keeps_every_character() -> None:

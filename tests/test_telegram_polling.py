@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from telegram import Bot, Update
@@ -29,8 +29,8 @@ class Recorder:
         self.update_ids: list[int] = []
         self.seen = asyncio.Event()
 
-    async def __call__(self, update: Update) -> None:
-        self.update_ids.append(update.update_id)
+    async def __call__(self, updates: Sequence[Update]) -> None:
+        self.update_ids.extend(update.update_id for update in updates)
         self.seen.set()
 
 
@@ -90,25 +90,27 @@ async def test_revoked_token_ends_polling(emulator: BotApiEmulator, bare_bot: Bo
         await polling.wait()
 
 
-async def test_an_update_that_escapes_its_handler_does_not_block_the_next(
+async def test_a_batch_that_escapes_its_handler_does_not_block_the_next(
     emulator: BotApiEmulator, bare_bot: Bot
 ) -> None:
     handled: list[int] = []
 
-    async def fragile(update: Update) -> None:
+    async def fragile(updates: Sequence[Update]) -> None:
         if not handled:
-            handled.append(-update.update_id)
+            handled.extend(-update.update_id for update in updates)
             raise RuntimeError("bug")
-        handled.append(update.update_id)
+        handled.extend(update.update_id for update in updates)
 
     polling = Poller(bare_bot, fragile, ALLOWED_UPDATES, timeout=5, first_backoff=0)
-    polling.start()
     user = emulator.user(4)
     first = await user.send_text("a")
+    polling.start()
+    await emulator.wait_for(lambda: len(handled) == 1)
     second = await user.send_text("b")
     await emulator.wait_for(lambda: len(handled) == 2)
     await polling.stop()
     assert handled == [-first, second]
+    assert emulator.pending_updates == 0
 
 
 async def test_update_in_hand_at_a_crash_is_delivered_again(
@@ -154,43 +156,3 @@ async def test_update_in_hand_at_a_crash_is_delivered_again(
     finally:
         await again.stop()
         await restarted.close()
-
-
-async def test_chats_side_by_side_keep_each_chats_order(
-    emulator: BotApiEmulator, bare_bot: Bot
-) -> None:
-    """With concurrency, a slow chat does not hold up the others, and order within a chat holds."""
-    order: list[tuple[int, str]] = []
-    slow_started = asyncio.Event()
-    release_slow = asyncio.Event()
-    changed = asyncio.Condition()
-
-    async def until(count: int) -> None:
-        async with changed:
-            await asyncio.wait_for(changed.wait_for(lambda: len(order) >= count), 10)
-
-    async def handle(update: Update) -> None:
-        assert update.effective_chat is not None and update.message is not None
-        chat, text = update.effective_chat.id, update.message.text or ""
-        if text == "slow":
-            slow_started.set()
-            await release_slow.wait()
-        async with changed:
-            order.append((chat, text))
-            changed.notify_all()
-
-    polling = Poller(bare_bot, handle, ALLOWED_UPDATES, timeout=5, concurrency=4)
-    slow, fast = emulator.user(10), emulator.user(11)
-    await slow.send_text("slow")
-    await slow.send_text("after slow")
-    await fast.send_text("one")
-    await fast.send_text("two")
-    polling.start()
-    await slow_started.wait()
-    await until(2)
-    assert order == [(11, "one"), (11, "two")]  # the fast chat was not held up
-    release_slow.set()
-    await until(4)
-    assert order[2:] == [(10, "slow"), (10, "after slow")]
-    await polling.stop()
-    assert emulator.pending_updates == 0

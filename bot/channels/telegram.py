@@ -1,10 +1,11 @@
 """The Telegram channel, on python-telegram-bot with long polling.
 
-PTB only carries updates in and messages out here: one `TypeHandler` turns every update into
-a plain event for the conversation engine (no ConversationHandler: the engine owns
-conversations and keeps them in the database). Updates are processed one after another,
-which measured faster than PTB's concurrent mode, and interactive replies are never put
-behind a rate limiter (that belongs to the outbox, for bulk sends).
+PTB only carries updates in and messages out here: each update becomes a plain event for the
+conversation engine (no ConversationHandler, no PTB handler chain: the engine owns
+conversations and keeps them in the database). The updates of one getUpdates answer are
+handled as a batch, in one database commit, and then all replies go out at once, chats side
+by side. Interactive replies are never put behind a rate limiter (that belongs to the outbox,
+for bulk sends).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 import os
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from telegram import (
@@ -29,8 +31,8 @@ from telegram import (
     Message as TgMessage,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import TELEGRAM, Kibaru
 from bot.channels.telegram_media import MediaDownloads
@@ -61,6 +63,11 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+#: chats whose replies are sent at the same time. Concurrency hides Telegram's round trip
+#: (100-300 ms from Mali), but httpcore scans its whole pool on every request, so a pool of
+#: PTB's default 256 connections cost more CPU per message than it saved (measured).
+SENDING_CHATS = 8
+_CONNECTIONS = SENDING_CHATS + 2  # room for media downloads alongside
 _MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 
 
@@ -314,6 +321,8 @@ class TelegramChannel:
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(False)
+            .connection_pool_size(_CONNECTIONS)
+            .pool_timeout(30.0)
             # Kibaru polls itself (bot/channels/telegram_polling.py): PTB's Updater confirms
             # updates before they are handled, so a crash would lose them.
             .updater(None)
@@ -321,8 +330,7 @@ class TelegramChannel:
         self.app: Application = builder.build()
         self.poller: Poller | None = None
         self.downloads = MediaDownloads(kibaru, self.app.bot)
-        self.app.add_handler(TypeHandler(Update, self._on_update))
-        self.app.add_error_handler(self._on_error)
+        self._sending = asyncio.Semaphore(SENDING_CHATS)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -332,15 +340,7 @@ class TelegramChannel:
         await self.app.bot.delete_webhook(drop_pending_updates=False)
         await self.publish_commands()
         await self.app.start()
-        self.poller = Poller(
-            self.app.bot,
-            self.app.process_update,
-            ALLOWED_UPDATES,
-            timeout=poll_timeout,
-            # One update at a time measured faster than handling chats side by side: the
-            # CPU, not waiting, is the limit (benchmarks/interactive.py).
-            concurrency=1,
-        )
+        self.poller = Poller(self.app.bot, self.handle_batch, ALLOWED_UPDATES, timeout=poll_timeout)
         self.poller.start()
         self.downloads.kick()  # files left pending by the last run
         log.info("Telegram channel polling as @%s", self.app.bot.username)
@@ -374,42 +374,86 @@ class TelegramChannel:
 
     # -- handling ---------------------------------------------------------------------------
 
-    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        event = to_event(update, self.app.bot.username if self.app.bot else None)
-        query = update.callback_query
-        # Stop the tapped button's spinner while the answer is being prepared.
-        answering = asyncio.create_task(self._answer(query)) if query is not None else None
-        try:
-            if event is None:
-                return
-            replies = await self.kibaru.conversations.handle(event)
-            chat_id = event.sender.chat_id
-            for reply in replies:
-                await send(self.app, chat_id, reply)
-            if isinstance(event, MediaEvent):
-                self.downloads.kick()
-        finally:
-            if answering is not None:
-                await answering
+    async def handle_batch(self, updates: Sequence[Update]) -> None:
+        """Handle the updates of one getUpdates answer: all the conversations first, in one
+        database commit, then every reply, chats side by side (`SENDING_CHATS` at a time)
+        and each chat's in order.
+
+        Under load a batch holds many users' updates, and one commit (one fsync) for all of
+        them, with the replies sent concurrently, is what keeps Kibaru close to a bot that
+        stores nothing (benchmarks/reporting.py). Nothing is sent before the commit.
+        """
+        username = self.app.bot.username if self.app.bot else None
+        events = [to_event(update, username) for update in updates]
+        outcomes = await self._converse(events)
+        chats: dict[int | None, list[tuple[Update, list[Message] | Exception]]] = {}
+        for update, outcome in zip(updates, outcomes, strict=True):
+            chat = update.effective_chat
+            chats.setdefault(chat.id if chat else None, []).append((update, outcome))
+        await asyncio.gather(*(self._deliver(items) for items in chats.values()))
+        if any(isinstance(event, MediaEvent) for event in events):
+            self.downloads.kick()
+
+    async def _converse(
+        self, events: Sequence[InboundEvent | None]
+    ) -> list[list[Message] | Exception]:
+        """The engine's replies to each event (or the error it raised), all committed."""
+        handle = self.kibaru.conversations.handle
+        if sum(event is not None for event in events) > 1:
+            try:
+                async with self.kibaru.db.grouped():
+                    return [[] if event is None else await handle(event) for event in events]
+            except Exception as error:
+                # Rolled back as a whole: replayed one by one below, so that the update at
+                # fault costs only its own answer.
+                log.warning(
+                    "a batch of %d updates failed (%s); handling them one by one",
+                    len(events),
+                    type(error).__name__,
+                )
+        outcomes: list[list[Message] | Exception] = []
+        for event in events:
+            try:
+                outcomes.append([] if event is None else await handle(event))
+            except Exception as error:  # one bad update must not cost the others their answer
+                outcomes.append(error)
+        return outcomes
+
+    async def _deliver(self, items: list[tuple[Update, list[Message] | Exception]]) -> None:
+        """One chat's replies, in order; each tapped button's spinner is stopped after its
+        replies (which the user waits for more) and on one connection of the same lane."""
+        async with self._sending:
+            for update, outcome in items:
+                try:
+                    if isinstance(outcome, Exception):
+                        await self._fail(update, outcome)
+                        continue
+                    try:
+                        chat = update.effective_chat
+                        for reply in outcome:
+                            await send(self.app, chat.id if chat else 0, reply)
+                    except Exception as error:
+                        await self._fail(update, error)
+                finally:
+                    if update.callback_query is not None:
+                        await self._answer(update.callback_query)
 
     @staticmethod
     async def _answer(query: object) -> None:
         """Stop the button's spinner; a query too old to answer is not an error."""
-        with contextlib.suppress(BadRequest, Forbidden):
+        with contextlib.suppress(TelegramError):
             await query.answer()  # type: ignore[attr-defined]
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _fail(self, update: Update, error: BaseException) -> None:
         """Log where it failed (never what the user wrote), apologise in their language."""
-        error = context.error
-        update_id = update.update_id if isinstance(update, Update) else None
-        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
-        log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames.rstrip())
-        if not isinstance(update, Update) or update.effective_chat is None:
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "update %s failed: %s\n%s", update.update_id, type(error).__name__, frames.rstrip()
+        )
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
             return
-        if update.effective_chat.type != ChatType.PRIVATE:
-            return
+        if isinstance(error, Forbidden):
+            return  # the user blocked the bot: nothing can reach them
         sender = _sender(update)
         try:
             t = await self.kibaru.conversations.language_of(sender) if sender else None
@@ -419,4 +463,6 @@ class TelegramChannel:
             )
             await self.app.bot.send_message(update.effective_chat.id, text)
         except Exception as apology_error:  # the apology itself may fail
-            log.warning("apology for update %s failed: %s", update_id, type(apology_error).__name__)
+            log.warning(
+                "apology for update %s failed: %s", update.update_id, type(apology_error).__name__
+            )

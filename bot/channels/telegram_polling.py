@@ -33,13 +33,12 @@ class Poller:
     def __init__(
         self,
         bot: Bot,
-        handle: Callable[[Update], Awaitable[None]],
+        handle: Callable[[Sequence[Update]], Awaitable[None]],
         allowed_updates: Sequence[str],
         timeout: int = 10,
         first_backoff: float = 1.0,
         max_backoff: float = 30.0,
         retry_slack: float = 0.5,
-        concurrency: int = 1,
     ) -> None:
         self.bot = bot
         self.handle = handle
@@ -55,9 +54,6 @@ class Poller:
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
-        #: how many updates (of different chats) are handled at once; one chat's updates are
-        #: always handled one after the other, in order
-        self._slots = asyncio.Semaphore(max(1, concurrency))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="kibaru-telegram-polling")
@@ -67,7 +63,7 @@ class Poller:
         return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
-        """Finish the update being handled (if any), then confirm what was handled."""
+        """Finish the batch being handled (if any), then confirm what was handled."""
         self._stopping.set()
         if self._fetch is not None:
             self._fetch.cancel()
@@ -140,33 +136,17 @@ class Poller:
             await self._handle_batch(updates)
 
     async def _handle_batch(self, updates: Sequence[Update]) -> None:
-        """Chats side by side, each chat's updates in order; then move the offset past the
-        longest run of handled updates (the rest comes again after a restart)."""
-        chats: dict[int | None, list[Update]] = {}
-        for update in updates:
-            chat = update.effective_chat
-            chats.setdefault(chat.id if chat else None, []).append(update)
-        handled: set[int] = set()
-
-        async def one_chat(queue: list[Update]) -> None:
-            for update in queue:
-                if self._stopping.is_set():
-                    return  # not handled: Telegram delivers it again after the restart
-                async with self._slots:
-                    await self._handle_one(update)
-                handled.add(update.update_id)
-
-        if len(chats) == 1:
-            await one_chat(next(iter(chats.values())))
-        else:
-            await asyncio.gather(*(one_chat(queue) for queue in chats.values()))
-        for update in updates:
-            if update.update_id not in handled:
-                break
-            self.offset = update.update_id + 1
-
-    async def _handle_one(self, update: Update) -> None:
+        """Hand the batch over, then move the offset past it: an error that escaped the
+        handler is logged, never a reason to ask for the same updates forever."""
+        if not updates:
+            return
         try:
-            await self.handle(update)
-        except Exception as error:  # one bad update must not stop everyone's bot
-            log.error("update %s: %s escaped its handler", update.update_id, type(error).__name__)
+            await self.handle(updates)
+        except Exception as error:
+            log.error(
+                "updates %s to %s: %s escaped their handler",
+                updates[0].update_id,
+                updates[-1].update_id,
+                type(error).__name__,
+            )
+        self.offset = updates[-1].update_id + 1
