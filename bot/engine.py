@@ -142,14 +142,16 @@ class Conversations:
     # -- the entry point --------------------------------------------------------------------
 
     async def handle(self, event: InboundEvent) -> list[Message]:
-        """Handle one event and return the replies; the state is committed before returning."""
+        """Handle one event and return the replies; the state is committed before returning
+        (inside `Database.grouped()`, when the group ends: send nothing before that)."""
         sender = event.sender
         if sender.chat_kind is not ChatKind.PRIVATE:
             return self._group_reply(event)
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            user, created = await users.get_or_create(conn, sender.channel, sender.chat_id, now)
-            state = await conversations.load(conn, user.id)
+            user, created, state = await conversations.load_for_chat(
+                conn, sender.channel, sender.chat_id, now
+            )
             first_contact = state is None
             if state is None:
                 state = self._fresh_state()

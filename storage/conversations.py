@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage import users
 from storage.database import Connection, fetch_one, to_db
+from storage.users import User
 
 
 @dataclass
@@ -57,10 +59,32 @@ async def load(conn: Connection, user_id: int) -> ConversationState | None:
         "SELECT frames, prompt, last_event_id, asked FROM conversations WHERE user_id = ?",
         (user_id,),
     )
-    if row is None:
-        return None
+    return _state(row) if row is not None else None
+
+
+def _state(row: Any) -> ConversationState:
     frames = [Frame.from_json(item) for item in json.loads(row["frames"])]
     return ConversationState(frames, int(row["prompt"]), row["last_event_id"], row["asked"])
+
+
+async def load_for_chat(
+    conn: Connection, channel: str, chat_id: str, now: datetime
+) -> tuple[User, bool, ConversationState | None]:
+    """The chat's user (created on first contact, flagged new) and their conversation, read
+    in one query: this runs for every update, and each query is a trip to SQLite's thread."""
+    row = await fetch_one(
+        conn,
+        "SELECT u.id, u.channel, u.chat_id, u.language, u.created_at,"
+        " c.frames, c.prompt, c.last_event_id, c.asked"
+        " FROM users u LEFT JOIN conversations c ON c.user_id = u.id"
+        " WHERE u.channel = ? AND u.chat_id = ?",
+        (channel, chat_id),
+    )
+    if row is None:
+        user, created = await users.get_or_create(conn, channel, chat_id, now)
+        return user, created, None
+    state = _state(row) if row["frames"] is not None else None
+    return users.from_row(row), False, state
 
 
 async def save(conn: Connection, user_id: int, state: ConversationState, now: datetime) -> None:

@@ -17,7 +17,8 @@ class User:
     created_at: datetime
 
 
-def _user(row: object) -> User:
+def from_row(row: object) -> User:
+    """A user from a row holding the users table's columns (a join's included)."""
     return User(
         id=row["id"],  # type: ignore[index]
         channel=row["channel"],  # type: ignore[index]
@@ -34,12 +35,12 @@ async def find(conn: Connection, channel: str, chat_id: str) -> User | None:
     row = await fetch_one(
         conn, f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
     )
-    return _user(row) if row else None
+    return from_row(row) if row else None
 
 
 async def get(conn: Connection, user_id: int) -> User | None:
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
-    return _user(row) if row else None
+    return from_row(row) if row else None
 
 
 async def get_or_create(
