@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -73,6 +73,9 @@ class Features:
     forget_flow: str
     help_text: Callable[[Translator], str]
     coming_soon: Callable[[Translator], str]
+    #: a text that acts at any step without leaving it (STOP pauses the alerts): True when it
+    #: did (it noted what), and the current question is asked again
+    stop_word: Callable[[Turn, str], Awaitable[bool]] | None = None
 
     def command_action(self, name: str) -> str | None:
         wanted = name.lower()
@@ -262,6 +265,8 @@ class Conversations:
                         limit=t.number(MAX_TEXT_LENGTH),
                     )
                 )
+                return Retry()
+            if self.features.stop_word and await self.features.stop_word(turn, event.text):
                 return Retry()
             if step.navigation and self._in_flow(state):
                 typed = normalize(event.text)

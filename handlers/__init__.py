@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.engine import Features
 from bot.i18n import Catalogs
+from handlers.alerts.flow import ALERTS_FLOW, alerts_flow
+from handlers.alerts.stop import PAUSE_FLOW, pause_flow, stop_word
 from handlers.commands import COMMANDS
 from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
@@ -34,7 +36,8 @@ from handlers.report.summary import Change, Summary
 ENTRIES: dict[str, str | None] = {
     "report": REPORT_FLOW,
     "myreports": MY_REPORTS_FLOW,
-    "alerts": None,
+    "alerts": ALERTS_FLOW,
+    "pause": PAUSE_FLOW,
     "sessions": None,
 }
 
@@ -46,6 +49,8 @@ def build_features(catalogs: Catalogs) -> Features:
         language_flow(catalogs),
         forget_flow(),
         my_reports_flow(),
+        alerts_flow(),
+        pause_flow(),
         report_flow(
             [
                 Category(),
@@ -79,4 +84,5 @@ def build_features(catalogs: Catalogs) -> Features:
         forget_flow=FORGET_FLOW,
         help_text=help_text,
         coming_soon=coming_soon,
+        stop_word=stop_word,
     )

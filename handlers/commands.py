@@ -19,6 +19,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("forget", {"fr": "effacer", "en": "forget"}, N_("Effacer mes données")),
     CommandSpec("help", {"fr": "aide", "en": "help"}, N_("Aide")),
     CommandSpec("start", {"fr": "start", "en": "start"}, N_("Commencer"), listed=False),
+    CommandSpec(
+        "pause", {"fr": "stop", "en": "stop"}, N_("Mettre les alertes en pause"), listed=False
+    ),
 )
 
 

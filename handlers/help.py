@@ -16,6 +16,7 @@ def help_text(t: Translator) -> str:
     lines += [
         "",
         t._("À chaque question, touchez un bouton ou tapez son numéro."),
+        t._("Pour ne plus recevoir d'alertes, envoyez STOP à tout moment."),
     ]
     return "\n".join(lines)
 

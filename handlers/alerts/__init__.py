@@ -1,0 +1,1 @@
+"""Alerts: who follows which area (`/alertes`), the severities, and STOP."""
