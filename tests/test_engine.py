@@ -110,11 +110,11 @@ async def test_number_out_of_range_is_refused(chat: ChatDriver) -> None:
 
 async def test_menu_entries_not_built_yet_say_coming_soon(chat: ChatDriver) -> None:
     await onboard(chat)
-    for entry in ("3", "Sessions CCS-C", "alertes"):
+    for entry in ("4", "Sessions CCS-C", "sessions"):
         await chat.text(entry)
         assert "arrive bientôt" in chat.last.text
         assert MENU in chat.last.text
-    await chat.command("alertes")
+    await chat.command("sessions")
     assert "arrive bientôt" in chat.last.text
 
 

@@ -49,11 +49,14 @@ COMMAND_NAMES = [
     "report",
     "mes_signalements",
     "alertes",
+    "stop",
     "sessions",
     "inconnue",
 ]
 TEXTS = st.one_of(
-    st.sampled_from(["1", "2", "3", "6", "9", "0", "oui", "non", "annuler", "retour", "awo"]),
+    st.sampled_from(
+        ["1", "2", "3", "6", "9", "0", "oui", "non", "annuler", "retour", "awo", "STOP"]
+    ),
     st.sampled_from(["Français", "bambara", "English", "⬅️ Segin kɔ", "segin ko", "aide"]),
     st.sampled_from(["Bamako", "Gao", "commune 4", "12/03", "hier", "14h30", "le soir"]),
     st.sampled_from(["des hommes armés au marché", "passer", "terminé", "-3", "5000", "@1,2"]),

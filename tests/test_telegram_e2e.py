@@ -162,8 +162,8 @@ async def test_command_menus_per_language(emulator: BotApiEmulator, bot: Kibaru)
     assert "signaler" in bambara and bambara["signaler"] != "Signaler un incident"
     english_alias = emulator.user(505)
     await onboard(emulator, english_alias)
-    [reply] = await say(emulator, english_alias, "/alerts")  # aliases work in any language
-    assert "arrive bientôt" in reply
+    [reply] = await say(emulator, english_alias, "/myreports")  # aliases work in any language
+    assert "signalement" in reply
 
 
 # --- restarts --------------------------------------------------------------------------------
