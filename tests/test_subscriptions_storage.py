@@ -210,9 +210,9 @@ async def test_remove_and_forget(conn: Connection) -> None:
     assert [s.kind for s in await subscriptions.of_user(conn, awa)] == [MALI]
     await subscriptions.pause(conn, awa, T0)
     await users.delete(conn, awa)  # /effacer: the subscriptions and the pause go with the user
-    rows = await conn.execute_fetchall(
+    [row] = await conn.execute_fetchall(
         "SELECT (SELECT COUNT(*) FROM subscriptions WHERE user_id = ?),"
         " (SELECT COUNT(*) FROM alert_pauses WHERE user_id = ?)",
         (awa, awa),
     )
-    assert list(rows)[0][0:2] == (0, 0)
+    assert tuple(row) == (0, 0)

@@ -28,6 +28,8 @@ ALERTS_FLOW = "alerts"
 #: what the questions keep until the subscription is written
 _FORM = ("kind", "code", "severity")
 _MALI = "mali"
+#: answers.get(_HOME): the overview was shown in this visit, it is where the flow returns
+_HOME = "_home"
 _MALI_WORDS = ("mali", "tout le mali", "tout mali", "mali bee", "all mali", "whole mali")
 
 
@@ -39,9 +41,12 @@ class Overview(ChoiceStep):
     navigation = False
 
     async def enter(self, turn: Turn) -> Goto | None:
-        if await _follows_anything(turn) or await _paused(turn):
+        # Nothing to show at the start: straight to subscribing. Once shown (or after the last
+        # area was removed), it stays home, so "back" and "remove" come back to it.
+        if turn.answers.get(_HOME) or await _follows_anything(turn) or await _paused(turn):
+            turn.answers[_HOME] = True
             return None
-        return Goto("area")  # nothing to show yet: straight to subscribing
+        return Goto("area")
 
     async def question(self, turn: Turn) -> str:
         t = turn.t
@@ -322,6 +327,7 @@ class RemoveChoice(ChoiceStep):
                     area=areas.area_name(turn.t, gone.kind, gone.code),
                 )
             )
+        turn.answers[_HOME] = True
         return Goto("overview")
 
 
