@@ -8,6 +8,9 @@ import pytest
 
 from bot.app import Kibaru
 from bot.clock import ManualClock
+from bot.matching import normalize
+from handlers.alerts.flow import parse_hour
+from handlers.alerts.stop import STOP_WORDS
 from storage import roles, subscriptions, users
 from storage.roles import Role
 from storage.subscriptions import DIGEST, NOW, AreaKind, Subscription
@@ -255,8 +258,7 @@ async def test_in_bambara(kibaru: Kibaru) -> None:
     await chat.text("2")
     await chat.text("sisan")  # "now"
     assert await followed(kibaru, "2002") == [(AreaKind.REGION, "tombouctou", 2, NOW, None)]
-    await chat.text("segin ko")  # Bambara "back" typed on a plain keyboard, from the overview
-    await chat.command("menu")
+    await chat.text("segin ko")  # Bambara "back" typed on a plain keyboard leaves the overview
     assert chat.last.text == MENU_BM
     await chat.text("STOP")
     assert chat.last.text.endswith(MENU_BM) and "/alertes" in chat.last.text
@@ -274,3 +276,22 @@ async def test_in_bambara(kibaru: Kibaru) -> None:
         (AreaKind.REGION, "tombouctou", 2, NOW, None),
         (AreaKind.COMMUNE, "bamako_c6", 4, NOW, None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "hour"),
+    [("18", 18), ("18h", 18), ("18 H 00", 18), ("7:00", 7), ("7 heures", 7), ("0", 0)],
+)
+def test_hours_as_people_type_them(typed: str, hour: int) -> None:
+    assert parse_hour(typed) == hour
+
+
+@pytest.mark.parametrize("typed", ["24", "-1", "dix-huit", "18h30 demain", ""])
+def test_what_is_not_an_hour(typed: str) -> None:
+    assert parse_hour(typed) is None
+
+
+def test_only_a_whole_stop_message_pauses() -> None:
+    assert {normalize(w) for w in ("STOP", "Arrêt", "ARRET", "arrêter")} <= STOP_WORDS
+    assert normalize("stop, ils attaquent le marché") not in STOP_WORDS
+    assert normalize("dabila") not in STOP_WORDS  # Bambara's "cancel"

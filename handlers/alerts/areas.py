@@ -6,7 +6,7 @@ a subscription without translation; names are proper nouns and stay as written i
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from bot.i18n import Translator
 from handlers.alerts.severity import severity
@@ -38,8 +38,7 @@ def scope_name(t: Translator, code: str | None) -> str:
 
 def hour_text(t: Translator, hour: int) -> str:
     """A digest hour in the user's local format ("18:00", "6:00 PM")."""
-    moment = datetime.combine(datetime(2000, 1, 1).date(), time(hour), tzinfo=t.timezone)
-    return t.time(moment)
+    return t.time(datetime(2000, 1, 1, hour, tzinfo=t.timezone))
 
 
 def delivery_text(t: Translator, delivery: str, hour: int | None) -> str:

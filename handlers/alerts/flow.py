@@ -89,12 +89,10 @@ class Overview(ChoiceStep):
             )
         if not paused:
             choices.append(Option("pause", t._("⏸️ Mettre en pause"), ("pause",)))
+        # The overview has no back/cancel buttons; their words, typed, leave like "done".
+        leave = (t._("⬅️ Retour"), t._("✖️ Annuler"), "retour", "annuler", "back", "cancel")
         choices.append(
-            Option(
-                "done",
-                t._("✅ Terminé"),
-                ("termine", "fini", "ok", "menu", "retour", "annuler", "done", "back", "cancel"),
-            )
+            Option("done", t._("✅ Terminé"), ("termine", "fini", "ok", "menu", "done", *leave))
         )
         return choices
 
