@@ -29,6 +29,12 @@ from handlers.report.questions_where import (
     Where,
 )
 from handlers.report.summary import Change, Summary
+from handlers.review.actions import answer_action, review_action
+from handlers.review.decisions import decision_flows
+from handlers.review.details import ANSWER, details_flows
+from handlers.review.posting import REVIEW
+from handlers.review.queue import QUEUE_FLOW, queue_flow
+from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
 #: main-menu entries and their flows; None until the issue that builds them lands
 ENTRIES: dict[str, str | None] = {
@@ -36,6 +42,7 @@ ENTRIES: dict[str, str | None] = {
     "myreports": MY_REPORTS_FLOW,
     "alerts": None,
     "sessions": None,
+    "pending": QUEUE_FLOW,
 }
 
 
@@ -68,6 +75,9 @@ def build_features(catalogs: Catalogs) -> Features:
                 Change(),
             ]
         ),
+        *decision_flows(),
+        *details_flows(),
+        queue_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -79,4 +89,11 @@ def build_features(catalogs: Catalogs) -> Features:
         forget_flow=FORGET_FLOW,
         help_text=help_text,
         coming_soon=coming_soon,
+        actions={REVIEW: review_action, ANSWER: answer_action},
+        command_handlers={
+            "role": set_role,
+            "roles": list_roles,
+            "whoami": whoami,
+            "diffusion": broadcast_progress,
+        },
     )

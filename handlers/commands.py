@@ -19,6 +19,24 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("forget", {"fr": "effacer", "en": "forget"}, N_("Effacer mes données")),
     CommandSpec("help", {"fr": "aide", "en": "help"}, N_("Aide")),
     CommandSpec("start", {"fr": "start", "en": "start"}, N_("Commencer"), listed=False),
+    # The team's commands: not in the public menu (each checks the user's role).
+    CommandSpec(
+        "pending",
+        {"fr": "a_valider", "en": "pending"},
+        N_("Signalements à valider"),
+        listed=False,
+    ),
+    CommandSpec(
+        "role", {"fr": "role", "en": "role"}, N_("Donner ou retirer un rôle"), listed=False
+    ),
+    CommandSpec("roles", {"fr": "roles", "en": "roles"}, N_("Voir les rôles"), listed=False),
+    CommandSpec("whoami", {"fr": "moi", "en": "whoami"}, N_("Mon identifiant"), listed=False),
+    CommandSpec(
+        "diffusion",
+        {"fr": "diffusion", "en": "broadcast"},
+        N_("Suivre la diffusion d'une alerte"),
+        listed=False,
+    ),
 )
 
 
