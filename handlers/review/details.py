@@ -11,7 +11,7 @@ from bot.flow import Finish, Flow, Retry, TextStep, Transition, Turn
 from bot.inbound import MediaEvent, action_data
 from handlers.report.staff_view import pseudonym
 from handlers.review.decisions import already_decided, open_report
-from handlers.review.posting import TELEGRAM, reviewers
+from handlers.review.posting import reviewers
 from storage import outbox, reports, review, users
 from storage.outbox import Outgoing
 from storage.reports import Contact, Status
@@ -131,21 +131,21 @@ class AnswerText(TextStep):
             return Finish()
         await review.set_status(turn.conn, report.id, Status.UNDER_REVIEW)
         who = await pseudonym(turn.conn, report.reporter_id)
-        targets: dict[str, tuple[str | None, int | None]] = {}
+        targets: dict[str, tuple[str, str | None, int | None]] = {}
         if asked.asked_by is not None:
             asker = await users.get(turn.conn, asked.asked_by)
             if asker is not None:
-                targets[asker.chat_id] = (asker.language, asker.id)
+                targets[asker.chat_id] = (asker.channel, asker.language, asker.id)
         for reviewer in await reviewers(turn.conn, turn.settings, report):
             if reviewer.user_id is None:  # the review group sees the answer too
-                targets.setdefault(reviewer.chat_id, (reviewer.language, None))
-        for chat_id, (language, user_id) in targets.items():
+                targets.setdefault(reviewer.chat_id, (reviewer.channel, None, None))
+        for chat_id, (channel, language, user_id) in targets.items():
             t = turn.translator(language)
             await outbox.enqueue(
                 turn.conn,
                 key=f"answer:{asked.id}:{chat_id}",
                 kind="notice",
-                channel=TELEGRAM,
+                channel=channel,
                 chat_id=chat_id,
                 user_id=user_id,
                 outgoing=Outgoing(

@@ -28,6 +28,7 @@ REVIEW = "rv"  # the action name of review buttons
 
 @dataclass(frozen=True)
 class Reviewer:
+    channel: str
     chat_id: str
     language: str | None
     user_id: int | None  # None for the review group
@@ -52,7 +53,7 @@ def decision_buttons(t: Translator, report_id: int) -> tuple[tuple[tuple[str, st
 
 async def reviewers(conn: Connection, settings: Settings, report: Report) -> list[Reviewer]:
     if settings.review_chat_id is not None:
-        return [Reviewer(str(settings.review_chat_id), None, None)]
+        return [Reviewer(TELEGRAM, str(settings.review_chat_id), None, None)]
     found: dict[int, Reviewer] = {}
     scopes = {None, report.region, report.cercle}
     for role in (Role.VALIDATOR, Role.COORDINATOR):
@@ -60,8 +61,8 @@ async def reviewers(conn: Connection, settings: Settings, report: Report) -> lis
             if scope not in scopes or user_id in found:
                 continue
             user = await users.get(conn, user_id)
-            if user is not None and user.channel == TELEGRAM:
-                found[user_id] = Reviewer(user.chat_id, user.language, user_id)
+            if user is not None:
+                found[user_id] = Reviewer(user.channel, user.chat_id, user.language, user_id)
     return list(found.values())
 
 
@@ -96,7 +97,7 @@ async def post_for_review(
             conn,
             key=post_key(report.id, reviewer.chat_id),
             kind="review",
-            channel=TELEGRAM,
+            channel=reviewer.channel,
             chat_id=reviewer.chat_id,
             user_id=reviewer.user_id,
             outgoing=outgoing,
@@ -127,7 +128,7 @@ async def show_outcome(
             conn,
             key=f"review-outcome:{report.id}:{reviewer.chat_id}",
             kind="review",
-            channel=TELEGRAM,
+            channel=reviewer.channel,
             chat_id=sent[0],
             user_id=reviewer.user_id,
             outgoing=Outgoing(text, edit_message_id=sent[1]),
