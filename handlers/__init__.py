@@ -5,6 +5,13 @@ from __future__ import annotations
 from bot.engine import Features
 from bot.i18n import Catalogs
 from handlers.commands import COMMANDS
+from handlers.dissemination.announcements import (
+    ANNOUNCE_FLOW,
+    CANCEL,
+    announce_flow,
+    cancel_action,
+    list_scheduled,
+)
 from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
 from handlers.menu import MENU_FLOW, menu_flow
@@ -43,6 +50,7 @@ ENTRIES: dict[str, str | None] = {
     "alerts": None,
     "sessions": None,
     "pending": QUEUE_FLOW,
+    "announce": ANNOUNCE_FLOW,
 }
 
 
@@ -78,6 +86,7 @@ def build_features(catalogs: Catalogs) -> Features:
         *decision_flows(),
         *details_flows(),
         queue_flow(),
+        announce_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -89,11 +98,12 @@ def build_features(catalogs: Catalogs) -> Features:
         forget_flow=FORGET_FLOW,
         help_text=help_text,
         coming_soon=coming_soon,
-        actions={REVIEW: review_action, ANSWER: answer_action},
+        actions={REVIEW: review_action, ANSWER: answer_action, CANCEL: cancel_action},
         command_handlers={
             "role": set_role,
             "roles": list_roles,
             "whoami": whoami,
             "diffusion": broadcast_progress,
+            "announcements": list_scheduled,
         },
     )

@@ -32,6 +32,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("roles", {"fr": "roles", "en": "roles"}, N_("Voir les rôles"), listed=False),
     CommandSpec("whoami", {"fr": "moi", "en": "whoami"}, N_("Mon identifiant"), listed=False),
     CommandSpec(
+        "announce", {"fr": "annonce", "en": "announce"}, N_("Envoyer une annonce"), listed=False
+    ),
+    CommandSpec(
+        "announcements",
+        {"fr": "annonces", "en": "announcements"},
+        N_("Annonces programmées"),
+        listed=False,
+    ),
+    CommandSpec(
         "diffusion",
         {"fr": "diffusion", "en": "broadcast"},
         N_("Suivre la diffusion d'une alerte"),

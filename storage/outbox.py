@@ -103,3 +103,10 @@ async def sent_message(conn: Connection, key: str) -> tuple[str, int] | None:
     if row is None or row[1] is None:
         return None
     return str(row[0]), int(row[1])
+
+
+async def cancel_batch(conn: Connection, batch: str) -> int:
+    cursor = await conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE batch = ? AND status = 'queued'", (batch,)
+    )
+    return cursor.rowcount
