@@ -313,3 +313,30 @@ async def test_broadcast_progress(kibaru: Kibaru) -> None:
     assert "en attente" in coordinator.last_text and "2" in coordinator.last_text
     await coordinator.command("diffusion", "ML-2026-424242")
     assert "Aucune diffusion" in coordinator.last_text
+
+
+async def test_digest_subscribers_get_one_message_at_their_hour(
+    kibaru: Kibaru, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two alerts in a day reach a digest subscriber as one outbox row held until 18:00."""
+    from handlers.dissemination import fanout
+    from storage.subscriptions import Recipient
+
+    async with kibaru.db.transaction() as conn:
+        subscriber, _ = await users.get_or_create(conn, "test", "9000", NOW)
+
+    async def recipients(conn: object, **_: object) -> list[Recipient]:
+        return [Recipient(subscriber.id, "test", "9000", "fr", "digest", 18)]
+
+    monkeypatch.setattr(fanout.subscriptions, "recipients", recipients)
+    validator = await staff(kibaru, "500", Role.VALIDATOR)
+    for chat_id in ("1001", "1002"):
+        report = await file_report(kibaru, chat_id)
+        await press(validator, report.id, "val")
+        await validator.tap("Vigilance")
+        await validator.tap("abonnés")
+        await validator.tap("Passer")
+    [digest] = await outbox_rows(kibaru, "digest:%")
+    assert digest["chat_id"] == "9000" and digest["not_before"] == "2026-03-12T18:00:00+00:00"
+    text = json.loads(str(digest["payload"]))["text"]
+    assert text.count("🟡") == 2 and "ML-2026-000001" in text and "ML-2026-000002" in text

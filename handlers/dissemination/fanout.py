@@ -4,20 +4,21 @@ A public alert goes to the subscribers of its area whose minimum severity it rea
 the area's focal points (`storage.subscriptions.recipients`); a staff-only alert to focal
 points of the area, validators and coordinators. Each (alert, recipient) is one outbox row
 with a unique key, so validating twice, or a crash in the middle, never queues anyone twice.
-Subscribers who chose a daily digest get the row held until their hour (severity 4 never
-waits: `recipients` already says "now" for it).
+Subscribers who chose a daily digest get one message a day at their hour: one outbox row per
+(subscriber, day), held until then, to which each new alert adds its line while it waits
+(severity 4 never waits: `recipients` already says "now" for it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from handlers.dissemination.alert_text import alert_text
 from storage import outbox, roles, subscriptions, users
-from storage.database import Connection
+from storage.database import Connection, fetch_one
 from storage.outbox import Outgoing
 from storage.reports import Report
 from storage.review import Alert, Audience
@@ -74,13 +75,13 @@ async def disseminate(
     texts: dict[str | None, str] = {}
     queued = 0
     for recipient in found:
-        if recipient.language not in texts:
-            texts[recipient.language] = alert_text(
-                translator_for(recipient.language), report, alert
-            )
-        not_before = None
+        t = translator_for(recipient.language)
         if recipient.delivery == "digest" and recipient.digest_hour is not None:
-            not_before = next_digest_time(now, recipient.digest_hour, timezone)
+            due = next_digest_time(now, recipient.digest_hour, timezone)
+            queued += await add_to_digest(conn, recipient, t, report, alert, due, now)
+            continue
+        if recipient.language not in texts:
+            texts[recipient.language] = alert_text(t, report, alert)
         queued += await outbox.enqueue(
             conn,
             key=alert_key(alert, recipient.user_id),
@@ -90,7 +91,49 @@ async def disseminate(
             user_id=recipient.user_id,
             outgoing=Outgoing(texts[recipient.language]),
             now=now,
-            not_before=not_before,
             batch=report.reference,
         )
     return queued
+
+
+def digest_key(user_id: int, due: datetime) -> str:
+    return f"digest:{user_id}:{due.astimezone(UTC).isoformat(timespec='minutes')}"
+
+
+async def add_to_digest(
+    conn: Connection,
+    recipient: Recipient,
+    t: Translator,
+    report: Report,
+    alert: Alert,
+    due: datetime,
+    now: datetime,
+) -> int:
+    """Add the alert to the subscriber's next digest; 1 if a new digest was started."""
+    key = digest_key(recipient.user_id, due)
+    entry = alert_text(t, report, alert)
+    row = await fetch_one(
+        conn, "SELECT payload FROM outbox WHERE key = ? AND status = 'queued'", (key,)
+    )
+    if row is not None:
+        waiting = Outgoing.from_json(row["payload"])
+        grown = Outgoing(waiting.text + "\n\n— — —\n\n" + entry)
+        await conn.execute(
+            "UPDATE outbox SET payload = ? WHERE key = ? AND status = 'queued'",
+            (grown.to_json(), key),
+        )
+        return 0
+    header = t._("🗞️ Vos alertes, {day} :", day=t.date(due.date(), "long"))
+    return int(
+        await outbox.enqueue(
+            conn,
+            key=key,
+            kind="digest",
+            channel=recipient.channel,
+            chat_id=recipient.chat_id,
+            user_id=recipient.user_id,
+            outgoing=Outgoing(header + "\n\n" + entry),
+            now=now,
+            not_before=due,
+        )
+    )
