@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.files import remove_files
 from bot.flow import Begin, Finish, Flow, Goto, Retry, Silence, Step, Transition, Turn
 from bot.i18n import SHIPPED_LANGUAGES, Catalogs, Translator
 from bot.inbound import (
+    ActionEvent,
     ChatKind,
     ChoiceEvent,
     CommandEvent,
@@ -59,6 +60,12 @@ class CommandSpec:
         return self.names.get(language) or self.names["fr"]
 
 
+#: what an action button does: checks who tapped it, then says or begins something
+Action = Callable[[Turn, ActionEvent], Awaitable[Transition]]
+#: what a command with arguments does
+CommandHandler = Callable[[Turn, CommandEvent], Awaitable[Transition]]
+
+
 @dataclass
 class Features:
     """What the handlers package provides to the engine: flows, commands and a few texts."""
@@ -73,6 +80,10 @@ class Features:
     forget_flow: str
     help_text: Callable[[Translator], str]
     coming_soon: Callable[[Translator], str]
+    #: action buttons outside questions (`bot.inbound.ActionEvent`), by name
+    actions: Mapping[str, Action] = field(default_factory=dict)
+    #: commands that read their arguments (/role 123 validator), by action
+    command_handlers: Mapping[str, CommandHandler] = field(default_factory=dict)
     #: a text that acts at any step without leaving it (STOP pauses the alerts): True when it
     #: did (it noted what), and the current question is asked again
     stop_word: Callable[[Turn, str], Awaitable[bool]] | None = None
@@ -163,6 +174,7 @@ class Conversations:
             self._ensure_valid(state)
             t = self.translator_for(user.language, sender.language_hint)
             turn = Turn(user, t, conn, now, self.settings, state.top.answers)
+            turn.translator_for = self.translator_for
             duplicate = (
                 event.event_id is not None
                 and state.last_event_id is not None
@@ -172,7 +184,7 @@ class Conversations:
             if duplicate:
                 log.info("event %s delivered again; asking the current question", event.event_id)
                 transition = Retry()
-            elif first_contact:
+            elif first_contact and not isinstance(event, ActionEvent):
                 # Whatever the first message says, the first answer is the welcome question.
                 transition = Retry()
                 state.last_event_id = event.event_id
@@ -233,6 +245,12 @@ class Conversations:
         step = self._step(state.top)
         if isinstance(event, CommandEvent):
             return await self._command(turn, state, event)
+        if isinstance(event, ActionEvent):
+            act = self.features.actions.get(event.name)
+            if act is None:
+                turn.note(t._("Ce menu a expiré. Voici la question en cours :"))
+                return Retry()
+            return await act(turn, event)
         if isinstance(event, EditedEvent):
             turn.note(
                 t._(
@@ -340,6 +358,9 @@ class Conversations:
             return self._begin_once(state, self.features.language_flow)
         if action == "forget":
             return self._begin_once(state, self.features.forget_flow)
+        run = self.features.command_handlers.get(action)
+        if run is not None:
+            return await run(turn, event)
         flow = self.features.entries.get(action)
         if flow is None:
             turn.note(self.features.coming_soon(t))
@@ -391,6 +412,7 @@ class Conversations:
                 state.frames.pop()
         elif isinstance(transition, Begin):
             self._push(state, transition.flow)
+            state.top.answers.update(transition.answers)
         elif isinstance(transition, Retry) and transition.reason:
             turn.note(transition.reason)
         if turn.language_changed:

@@ -10,7 +10,7 @@ same transaction as the conversation state.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,8 @@ class Begin:
     """Start another flow on top of this one; when it finishes, this step is asked again."""
 
     flow: str
+    #: answers the new flow starts with (e.g. which report a validator is deciding on)
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,18 @@ class Turn:
     language_changed: bool = False
     #: local files to remove once the transaction that forgot them has committed
     files_to_delete: list[str] = field(default_factory=list)
+    #: the translator for another person's language (None: the default language), to tell
+    #: them something through the outbox
+    translator_for: Callable[[str | None], Translator] | None = None
 
     def say(self, text: str) -> None:
         self.out.append(Message(text))
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def translator(self, language: str | None) -> Translator:
+        return self.translator_for(language) if self.translator_for else self.t
 
 
 # --- steps -------------------------------------------------------------------------------------

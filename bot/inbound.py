@@ -110,6 +110,33 @@ class MalformedChoiceEvent(Event):
     """Callback data the bot never produced (crafted or from an older version)."""
 
 
+#: first character of an action button's data; question buttons start with a digit
+ACTION_MARK = "!"
+
+
+@dataclass(frozen=True)
+class ActionEvent(Event):
+    """A tap on a button of a message that is not a question of the user's conversation: a
+    report posted for review, a question relayed to a reporter. `name` picks the feature,
+    `args` are the button's own data, untrusted: the feature checks who may do what.
+
+    The sender is always the person who tapped, in their private chat (even when the button
+    was in a group), so that what follows (a severity to choose, a reason to type) is asked
+    privately. `actor_name` is their display name, shown to other staff only."""
+
+    name: str
+    args: tuple[str, ...] = ()
+    actor_name: str | None = None
+
+
+def action_data(name: str, *args: object) -> str:
+    """The callback data of an action button (Telegram allows 64 bytes)."""
+    data = ACTION_MARK + ":".join([name, *(str(a) for a in args)])
+    if len(data.encode()) > 64:
+        raise ValueError("action button data longer than 64 bytes")
+    return data
+
+
 InboundEvent = (
     CommandEvent
     | TextEvent
@@ -120,4 +147,5 @@ InboundEvent = (
     | UnsupportedEvent
     | EditedEvent
     | MalformedChoiceEvent
+    | ActionEvent
 )

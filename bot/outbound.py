@@ -24,6 +24,14 @@ class Message:
 
 
 @dataclass(frozen=True)
+class ActionMessage(Message):
+    """A message whose buttons are actions (`bot.inbound.action_data`), not answers to the
+    current question: a report shown to a validator with its decision buttons."""
+
+    actions: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class Question(Message):
     """A question with buttons; `prompt` ties taps to this very question (stale detection).
 

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Kibaru
 from handlers.report.flow import purge_expired_drafts
+from handlers.review.queue import escalate_overdue
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class Jobs:
             "purge_expired_drafts",
             timedelta(hours=1),
             lambda: purge_expired_drafts(self.kibaru.db, self.kibaru.clock),
+        )
+        self.add(
+            "escalate_overdue_reviews",
+            timedelta(minutes=5),
+            lambda: escalate_overdue(
+                self.kibaru.db, self.kibaru.clock, self.kibaru.settings, self.kibaru.catalogs
+            ),
         )
         self.scheduler.start()
 

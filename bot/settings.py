@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,12 @@ class Settings:
     media_dir: Path = Path("media")
     #: confirmed reports one user may send in an hour (flood control)
     reports_per_hour: int = 5
+    #: the Telegram group where reports are posted for review; None: each validator privately
+    review_chat_id: int | None = None
+    #: how long a report may wait for a decision before coordinators are told
+    review_sla: timedelta = timedelta(hours=2)
+    #: the same for categories flagged urgent (lives may be at stake)
+    urgent_review_sla: timedelta = timedelta(minutes=30)
 
     @property
     def timezone_name(self) -> str:
@@ -141,6 +148,34 @@ def _parse_positive_int(variable: str, raw: str | None, default: int) -> int:
     return int(raw)
 
 
+def _parse_chat_id(variable: str, raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    if not re.fullmatch(r"-?\d+", raw.strip()):
+        raise SettingsError(
+            variable,
+            f"'{raw.strip()}' is not a Telegram chat id; a group's id is a negative number "
+            "such as -1001234567890 (add the bot to the group and send /moi there to see it)",
+        )
+    return int(raw.strip())
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*(?:m|min))?$", re.IGNORECASE)
+
+
+def parse_duration(variable: str, raw: str | None, default: timedelta) -> timedelta:
+    """ "2h", "90m", "1h30m" or "45min": how people write durations."""
+    if raw is None or not raw.strip():
+        return default
+    match = _DURATION_RE.match(raw.strip())
+    if not match or not any(match.groups()):
+        raise SettingsError(variable, f"expected a duration such as 2h, 90m or 1h30m, not '{raw}'")
+    duration = timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0))
+    if duration <= timedelta(0):
+        raise SettingsError(variable, "the duration must be longer than zero")
+    return duration
+
+
 def _parse_media_dir(raw: str | None) -> Path:
     path = Path((raw or "").strip() or "media")
     if path.exists() and not path.is_dir():
@@ -172,5 +207,12 @@ def load_settings(
         media_dir=_parse_media_dir(env.get("KIBARU_MEDIA_DIR")),
         reports_per_hour=_parse_positive_int(
             "KIBARU_REPORTS_PER_HOUR", env.get("KIBARU_REPORTS_PER_HOUR"), 5
+        ),
+        review_chat_id=_parse_chat_id("KIBARU_REVIEW_CHAT_ID", env.get("KIBARU_REVIEW_CHAT_ID")),
+        review_sla=parse_duration(
+            "KIBARU_REVIEW_SLA", env.get("KIBARU_REVIEW_SLA"), timedelta(hours=2)
+        ),
+        urgent_review_sla=parse_duration(
+            "KIBARU_REVIEW_SLA_URGENT", env.get("KIBARU_REVIEW_SLA_URGENT"), timedelta(minutes=30)
         ),
     )

@@ -7,6 +7,13 @@ from bot.i18n import Catalogs
 from handlers.alerts.flow import ALERTS_FLOW, alerts_flow
 from handlers.alerts.stop import PAUSE_FLOW, pause_flow, stop_word
 from handlers.commands import COMMANDS
+from handlers.dissemination.announcements import (
+    ANNOUNCE_FLOW,
+    CANCEL,
+    announce_flow,
+    cancel_action,
+    list_scheduled,
+)
 from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
 from handlers.menu import MENU_FLOW, menu_flow
@@ -31,6 +38,12 @@ from handlers.report.questions_where import (
     Where,
 )
 from handlers.report.summary import Change, Summary
+from handlers.review.actions import answer_action, review_action
+from handlers.review.decisions import decision_flows
+from handlers.review.details import ANSWER, details_flows
+from handlers.review.posting import REVIEW
+from handlers.review.queue import QUEUE_FLOW, queue_flow
+from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
 #: main-menu entries and their flows; None until the issue that builds them lands
 ENTRIES: dict[str, str | None] = {
@@ -39,6 +52,8 @@ ENTRIES: dict[str, str | None] = {
     "alerts": ALERTS_FLOW,
     "pause": PAUSE_FLOW,
     "sessions": None,
+    "pending": QUEUE_FLOW,
+    "announce": ANNOUNCE_FLOW,
 }
 
 
@@ -73,6 +88,10 @@ def build_features(catalogs: Catalogs) -> Features:
                 Change(),
             ]
         ),
+        *decision_flows(),
+        *details_flows(),
+        queue_flow(),
+        announce_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -85,4 +104,12 @@ def build_features(catalogs: Catalogs) -> Features:
         help_text=help_text,
         coming_soon=coming_soon,
         stop_word=stop_word,
+        actions={REVIEW: review_action, ANSWER: answer_action, CANCEL: cancel_action},
+        command_handlers={
+            "role": set_role,
+            "roles": list_roles,
+            "whoami": whoami,
+            "diffusion": broadcast_progress,
+            "announcements": list_scheduled,
+        },
     )

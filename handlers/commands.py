@@ -22,6 +22,33 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "pause", {"fr": "stop", "en": "stop"}, N_("Mettre les alertes en pause"), listed=False
     ),
+    # The team's commands: not in the public menu (each checks the user's role).
+    CommandSpec(
+        "pending",
+        {"fr": "a_valider", "en": "pending"},
+        N_("Signalements à valider"),
+        listed=False,
+    ),
+    CommandSpec(
+        "role", {"fr": "role", "en": "role"}, N_("Donner ou retirer un rôle"), listed=False
+    ),
+    CommandSpec("roles", {"fr": "roles", "en": "roles"}, N_("Voir les rôles"), listed=False),
+    CommandSpec("whoami", {"fr": "moi", "en": "whoami"}, N_("Mon identifiant"), listed=False),
+    CommandSpec(
+        "announce", {"fr": "annonce", "en": "announce"}, N_("Envoyer une annonce"), listed=False
+    ),
+    CommandSpec(
+        "announcements",
+        {"fr": "annonces", "en": "announcements"},
+        N_("Annonces programmées"),
+        listed=False,
+    ),
+    CommandSpec(
+        "diffusion",
+        {"fr": "diffusion", "en": "broadcast"},
+        N_("Suivre la diffusion d'une alerte"),
+        listed=False,
+    ),
 )
 
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Re-extract the messages from the code and merge them into every catalog.
+# Re-extract the messages from the code and merge them into every catalog. New messages come
+# in empty (no fuzzy guesses: a near match once turned "Signalements à valider" into "My reports").
 # Run from the repository root: sh locales/update.sh
 set -e
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
@@ -7,4 +8,4 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
     --project Kibaru --copyright-holder "Kibaru contributors" -o locales/kibaru.pot .
 # pybabel marks the template's header fuzzy; nothing in a template is a guess, so drop it.
 sed -i '1,12{/^#, fuzzy$/d}' locales/kibaru.pot
-"$PYBABEL" update --no-wrap --ignore-obsolete -D kibaru -i locales/kibaru.pot -d locales
+"$PYBABEL" update --no-wrap --ignore-obsolete --no-fuzzy-matching -D kibaru -i locales/kibaru.pot -d locales

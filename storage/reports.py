@@ -137,6 +137,10 @@ _MEDIA_COLUMNS = (
 )
 
 
+#: the columns `from_row` reads, for queries of other modules (the review queue)
+COLUMNS = _REPORT_COLUMNS
+
+
 def format_reference(year: int, number: int) -> str:
     """The reference a reporter is given, e.g. `ML-2026-000123`: country, year, number."""
     return f"ML-{year:04d}-{number:06d}"
@@ -153,6 +157,11 @@ def _report(row: sqlite3.Row) -> Report:
         created_at=from_db(row["created_at"]),
         **values,
     )
+
+
+def from_row(row: sqlite3.Row) -> Report:
+    """A report from a row selected with `COLUMNS`."""
+    return _report(row)
 
 
 def _media(row: sqlite3.Row) -> MediaItem:

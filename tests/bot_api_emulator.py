@@ -1231,8 +1231,9 @@ class BotApiEmulator:
         return self._queue_update("my_chat_member", change)
 
     def _pressable_message(self, chat_id: int, message: SentMessage | None) -> dict[str, Any]:
-        """Current state of ``message``, else the newest bot message with an inline keyboard."""
-        messages = self._messages.get(chat_id, {})
+        """Current state of ``message`` (in its own chat: a group's message can be pressed by
+        any member), else the newest bot message with an inline keyboard in ``chat_id``."""
+        messages = self._messages.get(message.chat_id if message is not None else chat_id, {})
         if message is not None:
             current = messages.get(message.message_id)
             if current is None:

@@ -181,7 +181,11 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
     jobs.start()
     try:
         await asyncio.wait_for(ran.wait(), 10)
-        assert {job.id for job in jobs.scheduler.get_jobs()} == {"probe", "purge_expired_drafts"}
+        assert {job.id for job in jobs.scheduler.get_jobs()} == {
+            "probe",
+            "purge_expired_drafts",
+            "escalate_overdue_reviews",
+        }
     finally:
         jobs.stop()
         await kibaru.close()

@@ -14,8 +14,16 @@ import sys
 from typing import TextIO
 
 from bot.app import Kibaru
-from bot.inbound import CommandEvent, InboundEvent, LocationEvent, Sender, TextEvent
-from bot.outbound import Media, Message, Question, RemoveKeyboard, Request
+from bot.inbound import (
+    ACTION_MARK,
+    ActionEvent,
+    CommandEvent,
+    InboundEvent,
+    LocationEvent,
+    Sender,
+    TextEvent,
+)
+from bot.outbound import ActionMessage, Media, Message, Question, RemoveKeyboard, Request
 
 CONSOLE = "console"
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,; ]\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -40,6 +48,9 @@ def parse_line(line: str, sender: Sender) -> InboundEvent | None:
     location = _LOCATION.match(text)
     if location:
         return LocationEvent(sender, latitude=float(location[1]), longitude=float(location[2]))
+    if text.startswith(ACTION_MARK) and len(text) > 1 and " " not in text:
+        parts = text[len(ACTION_MARK) :].split(":")
+        return ActionEvent(sender, name=parts[0], args=tuple(parts[1:]))
     return TextEvent(sender, text=line.rstrip("\r\n"))
 
 
@@ -59,6 +70,11 @@ def render(message: Message) -> str:
         lines += [f"  [{label}]" for label in message.alternatives]
     elif isinstance(message, Media):
         lines.insert(0, f"[{message.kind.value}]")
+    elif isinstance(message, ActionMessage):
+        # No buttons to tap here: typing the action's data does the same ("!rv:12:val").
+        lines += [
+            "  " + "   ".join(f"[{b.label} → {b.key}]" for b in row) for row in message.actions
+        ]
     elif isinstance(message, RemoveKeyboard):
         pass
     return "\n".join(lines)

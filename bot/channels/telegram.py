@@ -39,6 +39,8 @@ from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_polling import Poller
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
+    ACTION_MARK,
+    ActionEvent,
     ChatKind,
     ChoiceEvent,
     CommandEvent,
@@ -53,7 +55,7 @@ from bot.inbound import (
     TextEvent,
     UnsupportedEvent,
 )
-from bot.outbound import Media, Message, Question, RemoveKeyboard, Request
+from bot.outbound import ActionMessage, Media, Message, Question, RemoveKeyboard, Request
 from handlers.commands import command_language
 
 log = logging.getLogger(__name__)
@@ -162,7 +164,10 @@ def to_event(update: Update, bot_username: str | None) -> InboundEvent | None:
         sender = _sender(update)
         if sender is None:
             return None
-        prompt, _, key = (query.data or "").partition(":")
+        data = query.data or ""
+        if data.startswith(ACTION_MARK):
+            return _action(update, data, update_id)
+        prompt, _, key = data.partition(":")
         if not prompt.isdigit() or not key:
             return MalformedChoiceEvent(sender, event_id=update_id)
         return ChoiceEvent(sender, prompt=int(prompt), key=key, event_id=update_id)
@@ -210,6 +215,21 @@ def to_event(update: Update, bot_username: str | None) -> InboundEvent | None:
     if sender.chat_kind is ChatKind.PRIVATE and not _is_service(message):
         return UnsupportedEvent(sender, what="other", event_id=update_id)
     return None
+
+
+def _action(update: Update, data: str, update_id: int) -> InboundEvent | None:
+    """An action button, wherever it was: the event belongs to whoever tapped it, in their
+    private chat (a review chat's buttons must not start a conversation in the group)."""
+    user = update.effective_user
+    if user is None:
+        return None
+    name, *args = data[len(ACTION_MARK) :].split(":")
+    sender = Sender(TELEGRAM, str(user.id), ChatKind.PRIVATE, user.language_code, str(user.id))
+    if not name:
+        return MalformedChoiceEvent(sender, event_id=update_id)
+    return ActionEvent(
+        sender, name=name, args=tuple(args), actor_name=user.first_name, event_id=update_id
+    )
 
 
 def _is_service(message: TgMessage) -> bool:
@@ -299,6 +319,13 @@ async def send(app: Application, chat_id: int | str, message: Message) -> None:
         markup = _request_keyboard(message)
     elif isinstance(message, RemoveKeyboard):
         markup = ReplyKeyboardRemove()
+    elif isinstance(message, ActionMessage) and message.actions:
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.key) for b in row]
+                for row in message.actions
+            ]
+        )
     parts = split_text(message.text or "…")
     for part in parts[:-1]:
         await bot.send_message(chat_id, part)
@@ -386,11 +413,12 @@ class TelegramChannel:
         username = self.app.bot.username if self.app.bot else None
         events = [to_event(update, username) for update in updates]
         outcomes = await self._converse(events)
-        chats: dict[int | None, list[tuple[Update, list[Message] | Exception]]] = {}
-        for update, outcome in zip(updates, outcomes, strict=True):
-            chat = update.effective_chat
-            chats.setdefault(chat.id if chat else None, []).append((update, outcome))
-        await asyncio.gather(*(self._deliver(items) for items in chats.values()))
+        # By the event's chat: an action tapped in a group is answered in the tapper's chat.
+        chats: dict[str | None, list[tuple[Update, list[Message] | Exception]]] = {}
+        for update, event, outcome in zip(updates, events, outcomes, strict=True):
+            chat = event.sender.chat_id if event is not None else None
+            chats.setdefault(chat, []).append((update, outcome))
+        await asyncio.gather(*(self._deliver(chat, items) for chat, items in chats.items()))
         if any(isinstance(event, MediaEvent) for event in events):
             self.downloads.kick()
 
@@ -419,7 +447,9 @@ class TelegramChannel:
                 outcomes.append(error)
         return outcomes
 
-    async def _deliver(self, items: list[tuple[Update, list[Message] | Exception]]) -> None:
+    async def _deliver(
+        self, chat_id: str | None, items: list[tuple[Update, list[Message] | Exception]]
+    ) -> None:
         """One chat's replies, in order; each tapped button's spinner is stopped after its
         replies (which the user waits for more) and on one connection of the same lane."""
         async with self._sending:
@@ -429,9 +459,8 @@ class TelegramChannel:
                         await self._fail(update, outcome)
                         continue
                     try:
-                        chat = update.effective_chat
                         for reply in outcome:
-                            await send(self.app, chat.id if chat else 0, reply)
+                            await send(self.app, chat_id or "", reply)
                     except Exception as error:
                         await self._fail(update, error)
                 finally:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from handlers.report import categories
-from handlers.report.summary import answer_lines
+from handlers.report.answer_lines import answer_lines
 from storage import installation
 from storage.database import Connection
 from storage.reports import MediaItem, Report
@@ -32,7 +32,8 @@ async def pseudonym(conn: Connection, reporter_id: int | None) -> str:
     return "#" + digest[:4].upper()
 
 
-def _answers(report: Report) -> dict[str, Any]:
+def report_answers(report: Report) -> dict[str, Any]:
+    """A stored report as the answers the summary lines are written from."""
     return {
         "category": report.category,
         "occurred_on": report.occurred_on.isoformat(),
@@ -77,7 +78,7 @@ async def staff_view(
             + (f" / {category.acled_sub_event_type}" if category.acled_sub_event_type else "")
         )
     evidence = sum(1 for m in media if m.purpose == "evidence")
-    lines += answer_lines(t, _answers(report), evidence)
+    lines += answer_lines(t, report_answers(report), evidence)
     if report.contact == "phone" and report.contact_phone:
         lines.append(t._("📞 Accepte d'être appelé : {phone}", phone=report.contact_phone))
     elif report.contact == "via_bot":

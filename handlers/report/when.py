@@ -142,6 +142,59 @@ def parse_date(text: str, today: date, language: str) -> DateParse:
         return DateProblem.IMPOSSIBLE
 
 
+#: Words for a day relative to today, forwards (announcements, sessions): days ahead.
+#: Bambara: sini (tomorrow), sinikɛnɛ (the day after).
+_DAYS_AHEAD: dict[str, int] = {
+    "aujourd hui": 0,
+    "aujourdhui": 0,
+    "today": 0,
+    "bi": 0,
+    "demain": 1,
+    "tomorrow": 1,
+    "sini": 1,
+    "apres demain": 2,
+    "apresdemain": 2,
+    "sinikene": 2,
+}
+#: How far ahead something can be planned.
+MAX_AHEAD = timedelta(days=365)
+
+
+def parse_upcoming_date(text: str, today: date, language: str) -> DateParse:
+    """A date in the coming year, typed the same ways as `parse_date` (day first), or why it
+    cannot be used: a day without a year is the next such day from `today` on; a past day
+    is refused (`DateProblem.TOO_OLD`), and so is one more than a year ahead (`FUTURE`)."""
+    words = normalize(text)
+    if not words:
+        return DateProblem.UNREADABLE
+    if words in _DAYS_AHEAD:
+        return today + timedelta(days=_DAYS_AHEAD[words])
+    tokens = [token for token in words.split() if token not in _DATE_FILLERS]
+    if tokens and tokens[0] in _weekdays(language):
+        tokens = tokens[1:]
+    parts = _numeric_date(tokens, today) or _named_date(tokens, today, language)
+    if parts is None:
+        return DateProblem.UNREADABLE
+    day, month, year = parts
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return DateProblem.IMPOSSIBLE
+    for candidate_year in [year] if year is not None else range(today.year, today.year + 9):
+        try:
+            candidate = date(candidate_year, month, day)
+        except ValueError:
+            if year is not None:
+                return DateProblem.IMPOSSIBLE
+            continue  # 29/02: the next leap year
+        if year is None and candidate < today:
+            continue
+        if candidate < today:
+            return DateProblem.TOO_OLD
+        if candidate - today > MAX_AHEAD:
+            return DateProblem.FUTURE
+        return candidate
+    return DateProblem.IMPOSSIBLE
+
+
 def _checked(day: date, today: date) -> DateParse:
     if day > today:
         return DateProblem.FUTURE

@@ -1,0 +1,1 @@
+"""Review of reports by the analysts: posting, decisions, questions to reporters, the queue."""
