@@ -69,7 +69,7 @@ async def test_subscribe_to_a_bamako_commune_with_a_daily_digest(
     await chat.text("4")  # numbered as they are named: Commune IV
     text = chat.last.text
     assert "Bamako, Commune IV : quelles alertes" in text
-    for line in ("⚪ 1 information", "🟡 2 vigilance", "🟠 3 alerte", "🔴 4 urgence : danger"):
+    for line in ("⚪ 1 Information", "🟡 2 Vigilance", "🟠 3 Alerte", "🔴 4 Urgence : danger"):
         assert line in text
     assert chat.labels[2] == "🟠 Alerte et plus grave"
     await chat.text("3")

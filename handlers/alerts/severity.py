@@ -1,7 +1,7 @@
-"""The four severities of an alert, with a colour and plain words.
+"""The four severities as a subscriber chooses them: the review's dots and names
+(`handlers.review.severity`), with plain words for what each means and what to pick.
 
 A colour dot is read at a glance by someone who reads little; the plain words say what to do.
-The review part shows the same dots and words on the alerts themselves, so both come from here.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.i18n import N_, Translator
+from handlers.review import severity as review
 
 
 @dataclass(frozen=True)
 class Severity:
     level: int
     emoji: str
-    #: the severity's name (marked with N_)
+    #: the severity's name, as on the alerts themselves (marked with N_)
     name: str
     #: what it means for the person who receives it, in plain words (marked with N_)
     meaning: str
@@ -23,25 +24,21 @@ class Severity:
     from_here: str
 
 
-SEVERITIES: tuple[Severity, ...] = (
-    Severity(1, "⚪", N_("information"), N_("pour savoir"), N_("Tout, même les informations")),
-    Severity(2, "🟡", N_("vigilance"), N_("restez attentifs"), N_("Vigilance et plus grave")),
-    Severity(3, "🟠", N_("alerte"), N_("danger proche, préparez-vous"), N_("Alerte et plus grave")),
-    Severity(
-        4, "🔴", N_("urgence"), N_("danger immédiat, protégez-vous"), N_("Urgences seulement")
-    ),
+_WORDS: dict[int, tuple[str, str]] = {
+    1: (N_("pour savoir"), N_("Tout, même les informations")),
+    2: (N_("restez attentifs"), N_("Vigilance et plus grave")),
+    3: (N_("danger proche, préparez-vous"), N_("Alerte et plus grave")),
+    4: (N_("danger immédiat, protégez-vous"), N_("Urgences seulement")),
+}
+
+SEVERITIES: tuple[Severity, ...] = tuple(
+    Severity(level, *review.SEVERITIES[level], *_WORDS[level]) for level in sorted(_WORDS)
 )
 
 
 def severity(level: int) -> Severity:
     """The severity of a level, clamped to 1–4 (a bad stored value never fails a message)."""
     return SEVERITIES[min(max(level, 1), len(SEVERITIES)) - 1]
-
-
-def label(t: Translator, level: int) -> str:
-    """ "🟠 alerte": the dot and the name."""
-    found = severity(level)
-    return f"{found.emoji} {t._(found.name)}"
 
 
 def legend(t: Translator) -> str:
