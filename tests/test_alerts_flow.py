@@ -9,7 +9,7 @@ import pytest
 from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.matching import normalize
-from handlers.alerts.flow import parse_hour
+from handlers.alerts.questions import parse_hour
 from handlers.alerts.stop import STOP_WORDS
 from storage import roles, subscriptions, users
 from storage.roles import Role
