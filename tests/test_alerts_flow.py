@@ -9,6 +9,7 @@ import pytest
 from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.matching import normalize
+from bot.settings import Settings
 from handlers.alerts.questions import parse_hour
 from handlers.alerts.stop import STOP_WORDS
 from storage import roles, subscriptions, users
@@ -295,3 +296,27 @@ def test_only_a_whole_stop_message_pauses() -> None:
     assert {normalize(w) for w in ("STOP", "Arrêt", "ARRET", "arrêter")} <= STOP_WORDS
     assert normalize("stop, ils attaquent le marché") not in STOP_WORDS
     assert normalize("dabila") not in STOP_WORDS  # Bambara's "cancel"
+
+
+async def test_answers_survive_a_restart_and_a_report_waits_underneath(
+    settings: Settings, clock: ManualClock
+) -> None:
+    first = await Kibaru.open(settings, clock)
+    chat = ChatDriver(first.conversations)
+    await onboard(chat)
+    await chat.command("signaler")
+    await chat.tap("Épidémie")
+    when_question = chat.last.text
+    await chat.command("alertes")  # on top of the report, which waits
+    await chat.text("Sikasso")
+    await chat.text("3")
+    await first.close()
+    second = await Kibaru.open(settings, clock)  # a restart between two answers
+    try:
+        chat.conversations = second.conversations
+        await chat.tap("Tout de suite")
+        assert await followed(second) == [(AreaKind.REGION, "sikasso", 3, NOW, None)]
+        await chat.tap("Terminé")
+        assert chat.last.text == when_question  # back to the report, where it was
+    finally:
+        await second.close()
