@@ -242,7 +242,7 @@ async def test_a_focal_point_sees_their_scope_without_subscribing(
     async with kibaru.db.transaction() as conn:
         await roles.grant(conn, uid, Role.FOCAL_POINT, T0, scope="bamako_c2")
     await chat.command("alertes")
-    assert "• 📍 Bamako, Commune II · 🔴 toutes · ⚡ tout de suite (point focal)" in (
+    assert "• 📍 Bamako, Commune II · toutes les alertes · ⚡ tout de suite (point focal)" in (
         chat.last.text
     )
     assert "Retirer" not in " ".join(chat.labels)  # a role is not removed here

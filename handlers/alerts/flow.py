@@ -54,7 +54,7 @@ class Overview(ChoiceStep):
             ]
         entries = [
             t._(
-                "{area} · 🔴 toutes · ⚡ tout de suite (point focal)",
+                "{area} · toutes les alertes · ⚡ tout de suite (point focal)",
                 area=areas.scope_name(t, scope),
             )
             for scope in await subscriptions.focal_scopes(turn.conn, turn.user.id)
