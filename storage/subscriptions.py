@@ -226,3 +226,35 @@ async def recipients(
             )
         )
     return found
+
+
+async def followers(
+    conn: Connection, area: str | None, enclosing: str | None = None
+) -> list[Recipient]:
+    """Everyone who follows an area or a place inside it, and its focal points: the audience
+    of an announcement (all of them, whatever their minimum severity, at once).
+
+    `area` None is all Mali: every subscriber and every focal point. A region takes in its
+    communes and cercles (whose codes start with the region's code and "_"), and the people
+    who follow all Mali; a commune or cercle, the people who follow its `enclosing` region.
+    """
+    not_blocked = " AND u.blocked_at IS NULL" if await _users_can_be_blocked(conn) else ""
+    inside = f"{area}\\_%" if area is not None else None
+    rows = await conn.execute_fetchall(
+        "WITH matches (user_id) AS ("
+        "  SELECT user_id FROM subscriptions"
+        "  WHERE :area IS NULL OR area_kind = 'mali' OR area_code = :area"
+        "   OR area_code = :enclosing"
+        "   OR area_code LIKE :inside ESCAPE '\\'"
+        "  UNION"
+        "  SELECT user_id FROM roles WHERE role = :focal AND ("
+        "   :area IS NULL OR scope = '' OR scope = :area OR scope = :enclosing"
+        "   OR scope LIKE :inside ESCAPE '\\')"
+        ")"
+        " SELECT u.id, u.channel, u.chat_id, u.language FROM matches m"
+        " JOIN users u ON u.id = m.user_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM alert_pauses p WHERE p.user_id = u.id)"
+        f"{not_blocked} ORDER BY u.id",
+        {"area": area, "enclosing": enclosing, "inside": inside, "focal": Role.FOCAL_POINT.value},
+    )
+    return [Recipient(r["id"], r["channel"], r["chat_id"], r["language"], NOW, None) for r in rows]

@@ -81,3 +81,28 @@ async def test_only_coordinators_announce(kibaru: Kibaru) -> None:
     assert "pas le droit" in validator.last_text
     await validator.command("annonces")
     assert "pas le droit" in validator.last_text
+
+
+async def test_area_announcements_reach_the_area_and_the_places_inside(kibaru: Kibaru) -> None:
+    from storage import subscriptions, users
+    from storage.subscriptions import AreaKind
+
+    follows = {
+        "801": (AreaKind.REGION, "bamako"),
+        "802": (AreaKind.COMMUNE, "bamako_c4"),
+        "803": (AreaKind.REGION, "mopti"),
+        "804": (AreaKind.MALI, ""),
+        "805": (AreaKind.COMMUNE, "bamako_c1"),
+    }
+    async with kibaru.db.transaction() as conn:
+        for chat_id, (kind, code) in follows.items():
+            user, _ = await users.get_or_create(conn, "test", chat_id, NOW)
+            await subscriptions.subscribe(conn, user.id, kind, code, 4, "now", None, NOW)
+            if chat_id == "805":
+                await subscriptions.pause(conn, user.id, NOW)
+        bamako = {r.chat_id for r in await subscriptions.followers(conn, "bamako")}
+        commune = {r.chat_id for r in await subscriptions.followers(conn, "bamako_c4", "bamako")}
+        everyone = {r.chat_id for r in await subscriptions.followers(conn, None)}
+    assert bamako == {"801", "802", "804"}
+    assert commune == {"801", "802", "804"}
+    assert everyone == {"801", "802", "803", "804"}

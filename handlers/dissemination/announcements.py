@@ -70,13 +70,8 @@ async def recipients(turn: Turn, audience: str, area: str | None) -> list[Recipi
                     user.id, user.channel, user.chat_id, user.language, "now", None
                 )
         return list(found.values())
-    region, commune = area, None
-    if area is not None and places.cercle(area):
-        region, commune = places.cercle(area)[0].code, area  # type: ignore[index]
-    # Severity 4 reaches every subscriber of the area, whatever their minimum.
-    return await subscriptions.recipients(
-        turn.conn, region=region, commune_or_cercle=commune, severity=4
-    )
+    inside = places.cercle(area) if area else None
+    return await subscriptions.followers(turn.conn, area, inside[0].code if inside else None)
 
 
 class Audience(ChoiceStep):
