@@ -81,26 +81,26 @@ async def grant(bot: Kibaru, user: SimUser, role: Role) -> None:
 
 async def file_report(emulator: BotApiEmulator, reporter: SimUser) -> None:
     """An armed attack today in Commune IV of Bamako, anonymous."""
-    steps: list[tuple[str, str]] = [
-        ("text", "/signaler"),
-        ("press", "Attaque armée"),
-        ("press", "Aujourd'hui"),
-        ("text", "8h30"),
-        ("text", "Bamako"),
-        ("press", "Commune IV"),
-        ("press", "Passer"),
-        ("text", "Des hommes armés ont attaqué le marché de Médina Coura"),
-        ("press", "Je ne sais pas"),
-        ("press", "Passer"),
-        ("press", "Rester anonyme"),
+    steps: list[tuple[str, str, int]] = [
+        ("text", "/signaler", 1),
+        ("press", "Attaque armée", 1),
+        ("press", "Aujourd'hui", 1),
+        ("text", "8h30", 1),
+        ("text", "Bamako", 2),  # the location keyboard goes, then the communes
+        ("press", "Commune IV", 1),
+        ("press", "Passer", 1),
+        ("text", "Des hommes armés ont attaqué le marché de Médina Coura", 1),
+        ("press", "Je ne sais pas", 1),
+        ("press", "Passer", 1),
+        ("press", "Rester anonyme", 1),
     ]
-    for kind, value in steps:
+    for kind, value, replies in steps:
         before = len(emulator.messages_to(reporter.user_id))
         if kind == "text":
             await reporter.send_text(value)
         else:
             await reporter.press(value)
-        await emulator.wait_for_messages(reporter.user_id, before + 1)
+        await emulator.wait_for_messages(reporter.user_id, before + replies)
     before = len(emulator.messages_to(reporter.user_id))
     await reporter.press("Envoyer")
     await emulator.wait_for_messages(reporter.user_id, before + 1)
