@@ -19,7 +19,6 @@ The sender wakes on `kick()` (something was enqueued), when the earliest queued 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,26 +105,29 @@ class OutboxSender:
         go back to the queue. Past `stop_grace` seconds, stop anyway (a restart requeues)."""
         self._stopping = True
         self._wake.set()
-        if self._task is None:
+        task = self._task
+        if task is None:
             return
-        task, self._task = self._task, None
         try:
             await asyncio.wait_for(asyncio.shield(task), self.stop_grace)
         except TimeoutError:
             log.warning("outbox sender did not stop within %.0f s; cancelled", self.stop_grace)
-            self.abandon(task)
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await self.abandon()
+        finally:
+            self._task = None
 
-    def abandon(self, task: asyncio.Task[None] | None = None) -> None:
-        """Stop at once and write nothing more, as a crash would (tests, and a stop that
-        takes too long): what is "sending" in the database stays so until the next start."""
-        for flight in list(self._in_flight):
-            flight.cancel()
-        target = task or self._task
-        if target is not None:
-            target.cancel()
+    async def abandon(self) -> None:
+        """Stop at once and write nothing more, as a crash would (used by tests, and by a
+        stop that takes too long): rows "sending" in the database stay so until the next
+        start, which queues them again."""
+        tasks = [*self._in_flight, *([self._task] if self._task is not None else [])]
+        self._task = None
+        self._stopping = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._outcomes.clear()
+        self._busy_chats.clear()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -152,7 +154,10 @@ class OutboxSender:
                     await self._idle(wait)
                     continue
                 if not claimed:
-                    await self._idle(await self._next_wait())
+                    wait = await self._next_wait()
+                    if self._in_flight and (wait is None or wait <= 0):
+                        wait = None  # due rows wait for their chats' sends: wake on those
+                    await self._idle(wait)
             if self._in_flight:
                 await asyncio.wait(self._in_flight)
             await self._write_back()
