@@ -154,6 +154,8 @@ class OutboxSender:
                     await self._idle(wait)
                     continue
                 if not claimed:
+                    if self._outcomes and not self._in_flight:
+                        continue  # the last deliveries ended meanwhile: write them back now
                     wait = await self._next_wait()
                     if self._in_flight and (wait is None or wait <= 0):
                         wait = None  # due rows wait for their chats' sends: wake on those
@@ -253,6 +255,8 @@ class OutboxSender:
         finally:
             self._busy_chats.discard((row.channel, row.chat_id))
         self._outcomes.append(outcome)
+        if len(self._in_flight) <= 1:  # the last one: the loop may be idle, write it back
+            self._wake.set()
 
     async def _attempt(self, row: Row, transport: Transport) -> Outcome:
         """One delivery, and what it means for the row (logged with its key, never text)."""
