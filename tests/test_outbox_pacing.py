@@ -38,7 +38,7 @@ async def test_private_chats_once_a_second_groups_20_a_minute() -> None:
     pacing = Pacing(clock)
     pacing.record(Lane.BULK, "42")
     assert pacing.chat_ready_at("42") == clock.now() + timedelta(seconds=1)
-    assert pacing.chat_ready_at("43") == clock.now()
+    assert pacing.chat_ready_at("43") is None
     first = clock.now()
     for _ in range(20):
         pacing.record(Lane.BULK, "-100")
@@ -46,7 +46,7 @@ async def test_private_chats_once_a_second_groups_20_a_minute() -> None:
     assert is_group("-100") and not is_group("42")
     assert pacing.chat_ready_at("-100") == first + timedelta(minutes=1)
     clock.set(first + timedelta(minutes=1))
-    assert pacing.chat_ready_at("-100") == clock.now()
+    assert pacing.chat_ready_at("-100") is None
 
 
 async def test_replies_are_free_without_a_broadcast_and_first_during_one() -> None:
@@ -79,3 +79,16 @@ async def test_a_429_pauses_both_lanes() -> None:
     start = clock.now()
     await pacing.bulk_slot("2")
     assert clock.now() - start >= timedelta(seconds=3)
+
+
+class TickingClock(ManualClock):
+    """Moves a microsecond at each reading, as the system clock does."""
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self.advance(microseconds=1)
+
+
+def test_a_chat_never_written_to_is_ready_on_a_moving_clock() -> None:
+    pacing = Pacing(TickingClock())
+    assert pacing.chat_ready_at("42") is None
+    assert pacing.chat_ready_at("-100") is None

@@ -95,26 +95,27 @@ class Pacing:
             return 0.0
         return self._window_wait(now)
 
-    def chat_ready_at(self, chat_id: str) -> datetime:
-        """The earliest moment this chat may get a bulk message."""
+    def chat_ready_at(self, chat_id: str) -> datetime | None:
+        """When this chat may get its next bulk message; None if it may now."""
         now = self.clock.now()
         if is_group(chat_id):
             sends = self._groups.get(chat_id)
-            if sends is not None:
-                while sends and sends[0] <= now - timedelta(minutes=1):
-                    sends.popleft()
-                if not sends:
-                    del self._groups[chat_id]
-                elif len(sends) >= self.limits.group_per_minute:
-                    return sends[len(sends) - self.limits.group_per_minute] + timedelta(minutes=1)
-            return now
+            if sends is None:
+                return None
+            while sends and sends[0] <= now - timedelta(minutes=1):
+                sends.popleft()
+            if not sends:
+                del self._groups[chat_id]
+            elif len(sends) >= self.limits.group_per_minute:
+                return sends[len(sends) - self.limits.group_per_minute] + timedelta(minutes=1)
+            return None
         last = self._private.get(chat_id)
         if last is None:
-            return now
+            return None
         ready = last + timedelta(seconds=self.limits.private_interval)
         if ready <= now:
             del self._private[chat_id]
-            return now
+            return None
         return ready
 
     def bulk_delay(self) -> float:

@@ -205,7 +205,7 @@ class OutboxSender:
             if chat in self._busy_chats:
                 continue
             ready = self.pacing.chat_ready_at(row.chat_id)
-            if ready > now:
+            if ready is not None:
                 later.append((row.id, ready))
                 continue
             chosen.append(row)
