@@ -152,7 +152,7 @@ async def broadcast_progress(turn: Turn, event: CommandEvent) -> Transition:
         turn.note(t._("Utilisation : /diffusion RÉFÉRENCE, par exemple /diffusion ML-2026-000123."))
         return Retry()
     counts = await outbox.progress(turn.conn, reference)
-    if not counts:
+    if not any(counts.values()):
         turn.note(t._("Aucune diffusion pour {reference}.", reference=reference[:40]))
         return Retry()
     turn.note(

@@ -17,6 +17,13 @@ Semantics copied from Telegram because the bot's correctness depends on them:
   answers 400 "can't parse entities", and returned messages carry plain text plus entities.
 * Editing a message with identical content answers 400 "message is not modified"; editing its
   text without ``reply_markup`` drops the inline keyboard; callback data is limited to 64 bytes.
+
+Faults, for the outbox's tests: ``fail_next`` answers the next calls of a method with an error;
+``throttle`` answers 429 with ``retry_after`` once more than N messages went out within a
+second (counted on ``clock``, which a test can tie to its manual clock); ``chaos`` makes a
+seeded random share of the sending calls fail with 500/502, a dropped connection, or an answer
+lost after the message was delivered (as a timeout does); blocked users (``SimUser.block``)
+answer 403.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ import asyncio
 import copy
 import json
 import mimetypes
+import random
 import re
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -927,6 +936,22 @@ _ACCEPT_TRUE = (
 )
 
 
+#: calls that put a message in a chat: what Telegram's rate limits count
+_SENDING_METHODS = frozenset(
+    name.lower()
+    for name in ("sendMessage", "sendLocation", "editMessageText", *_MEDIA_METHODS, "sendVideoNote")
+)
+CHAOS_KINDS = ("500", "502", "drop", "lost_answer")
+
+
+@dataclass
+class _Throttle:
+    per_second: int
+    window: float
+    retry_after: int
+    sent: deque[float] = field(default_factory=deque)
+
+
 class BotApiEmulator:
     """Telegram Bot API over loopback HTTP, with simulated users and full call recording."""
 
@@ -975,6 +1000,12 @@ class BotApiEmulator:
         self._files_by_path: dict[str, _FileRecord] = {}
         self._file_counter = 0
         self._faults: dict[str, list[_Fault]] = {}
+        #: seconds, for the throttle; a test with a manual clock points it there
+        self.clock: Callable[[], float] = time.monotonic
+        self._throttle: _Throttle | None = None
+        self._chaos: tuple[float, random.Random, tuple[str, ...]] | None = None
+        self.throttled = 0  # 429s answered by the throttle
+        self.chaos_faults: Counter[str] = Counter()
         self._poll_generation = 0
         self._long_polls = 0
         self._closing = False
@@ -1099,6 +1130,17 @@ class BotApiEmulator:
         """Answer the next ``times`` calls of ``method`` with this error (nothing is applied)."""
         fault = _Fault(error_code, description, retry_after, times)
         self._faults.setdefault(method.lower(), []).append(fault)
+
+    def throttle(self, per_second: int, window: float = 1.0, retry_after: int = 1) -> None:
+        """Answer 429 to a sending call once ``per_second`` messages went out within the last
+        ``window`` seconds of ``clock`` (the refused call is not counted)."""
+        self._throttle = _Throttle(per_second, window, retry_after)
+
+    def chaos(self, rate: float, seed: int, kinds: tuple[str, ...] = CHAOS_KINDS) -> None:
+        """Make ``rate`` of the sending calls fail, drawn from a generator seeded with
+        ``seed``: "500"/"502" answer that error, "drop" closes the connection before doing
+        anything, "lost_answer" delivers the message and then closes the connection."""
+        self._chaos = (rate, random.Random(seed), kinds)
 
     async def wait_for(
         self,
@@ -1299,9 +1341,14 @@ class BotApiEmulator:
                 raise fault
             if implementation is None:
                 raise ApiError(404, "Not Found")
+            mishap = self._mishap(canonical)
+            if mishap == "drop":
+                return self._drop(request, call)
             result = implementation(params)
             if asyncio.iscoroutine(result):
                 result = await result
+            if mishap == "lost_answer":
+                return self._drop(request, call)
         except ApiError as exc:
             call.error_code = exc.error_code
             return _error(exc)
@@ -1312,6 +1359,43 @@ class BotApiEmulator:
         finally:
             self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    def _mishap(self, method: str) -> str | None:
+        """The chaos or throttle fault for this call: raises the HTTP errors, returns how to
+        drop the connection (None: answer normally)."""
+        if method.lower() not in _SENDING_METHODS:
+            return None
+        if self._chaos is not None:
+            rate, rng, kinds = self._chaos
+            if rng.random() < rate:
+                kind = rng.choice(kinds)
+                self.chaos_faults[kind] += 1
+                if kind == "500":
+                    raise ApiError(500, "Internal Server Error")
+                if kind == "502":
+                    raise ApiError(502, "Bad Gateway")
+                return kind
+        if self._throttle is not None:
+            throttle, now = self._throttle, self.clock()
+            while throttle.sent and throttle.sent[0] <= now - throttle.window:
+                throttle.sent.popleft()
+            if len(throttle.sent) >= throttle.per_second:
+                self.throttled += 1
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {throttle.retry_after}",
+                    {"retry_after": throttle.retry_after},
+                )
+            throttle.sent.append(now)
+        return None
+
+    @staticmethod
+    def _drop(request: web.Request, call: ApiCall) -> web.StreamResponse:
+        """Close the connection without an answer, as a network failure does."""
+        call.error_code = -1
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
 
     def _take_fault(self, method: str) -> ApiError | None:
         faults = self._faults.get(method.lower())

@@ -59,7 +59,7 @@ async def test_scheduled_announcement_is_listed_and_cancelled(kibaru: Kibaru) ->
     await coordinator.tap("Confirmer")
     assert "ANN-1 programmée" in coordinator.last_text
     [row] = await outbox_rows(kibaru, "announcement:%")
-    assert row["not_before"] == "2026-11-24T18:30:00+00:00"
+    assert row["not_before"] == "2026-11-24T18:30:00.000+00:00"
     await coordinator.command("annonces")
     [listed] = [m for m in coordinator.last_replies if isinstance(m, ActionMessage)]
     [[cancel]] = listed.actions

@@ -151,8 +151,9 @@ async def test_a_validated_alert_reaches_exactly_its_subscribers(
     assert "🟠" in (fr_alert.text or "") and "Commune IV" in (fr_alert.text or "")
     assert "Alerte" in (fr_alert.text or "") and (bm_alert.text or "") != (fr_alert.text or "")
     assert "Médina Coura" not in (fr_alert.text or "")
-    [notice] = await said(emulator, reporter)
-    assert "validé" in (notice.text or "")
+    await emulator.wait_for(
+        lambda: "validé" in (emulator.messages_to(reporter.user_id)[-1].text or "")
+    )
     # the review message now shows who decided, without buttons
     await emulator.wait_for(
         lambda: any("Validé par" in (edit.text or "") for edit in emulator.edits_in(GROUP))

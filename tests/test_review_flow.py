@@ -337,6 +337,6 @@ async def test_digest_subscribers_get_one_message_at_their_hour(
         await validator.tap("abonnés")
         await validator.tap("Passer")
     [digest] = await outbox_rows(kibaru, "digest:%")
-    assert digest["chat_id"] == "9000" and digest["not_before"] == "2026-03-12T18:00:00+00:00"
+    assert digest["chat_id"] == "9000" and digest["not_before"] == "2026-03-12T18:00:00.000+00:00"
     text = json.loads(str(digest["payload"]))["text"]
     assert text.count("🟡") == 2 and "ML-2026-000001" in text and "ML-2026-000002" in text

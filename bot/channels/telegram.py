@@ -4,8 +4,8 @@ PTB only carries updates in and messages out here: each update becomes a plain e
 conversation engine (no ConversationHandler, no PTB handler chain: the engine owns
 conversations and keeps them in the database). The updates of one getUpdates answer are
 handled as a batch, in one database commit, and then all replies go out at once, chats side
-by side. Interactive replies are never put behind a rate limiter (that belongs to the outbox,
-for bulk sends).
+by side. Interactive replies take the priority lane of the pacing the outbox's sender shares
+(bot/outbox/pacing.py): never behind a broadcast, and together within Telegram's limits.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from telegram import (
     Message as TgMessage,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import TELEGRAM, Kibaru
 from bot.channels.telegram_media import MediaDownloads
+from bot.channels.telegram_outbox import TelegramTransport
 from bot.channels.telegram_polling import Poller
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
@@ -56,6 +57,8 @@ from bot.inbound import (
     UnsupportedEvent,
 )
 from bot.outbound import ActionMessage, Media, Message, Question, RemoveKeyboard, Request
+from bot.outbox.pacing import Pacing
+from bot.outbox.sender import OutboxSender
 from handlers.commands import command_language
 
 log = logging.getLogger(__name__)
@@ -358,6 +361,13 @@ class TelegramChannel:
         self.poller: Poller | None = None
         self.downloads = MediaDownloads(kibaru, self.app.bot)
         self._sending = asyncio.Semaphore(SENDING_CHATS)
+        self.pacing = Pacing(kibaru.clock)
+        self.outbox = OutboxSender(
+            kibaru.db,
+            kibaru.clock,
+            {TELEGRAM: TelegramTransport(self.app.bot, split_text)},
+            self.pacing,
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -370,6 +380,7 @@ class TelegramChannel:
         self.poller = Poller(self.app.bot, self.handle_batch, ALLOWED_UPDATES, timeout=poll_timeout)
         self.poller.start()
         self.downloads.kick()  # files left pending by the last run
+        self.outbox.start()
         log.info("Telegram channel polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
@@ -378,6 +389,7 @@ class TelegramChannel:
             await self.poller.stop()
             self.poller = None
         await self.downloads.stop()
+        await self.outbox.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -421,6 +433,7 @@ class TelegramChannel:
         await asyncio.gather(*(self._deliver(chat, items) for chat, items in chats.items()))
         if any(isinstance(event, MediaEvent) for event in events):
             self.downloads.kick()
+        self.outbox.kick()  # the batch may have queued alerts or announcements
 
     async def _converse(
         self, events: Sequence[InboundEvent | None]
@@ -460,12 +473,27 @@ class TelegramChannel:
                         continue
                     try:
                         for reply in outcome:
-                            await send(self.app, chat_id or "", reply)
+                            await self._send_paced(chat_id or "", reply)
                     except Exception as error:
                         await self._fail(update, error)
                 finally:
                     if update.callback_query is not None:
                         await self._answer(update.callback_query)
+
+    async def _send_paced(self, chat_id: int | str, message: Message) -> None:
+        """`send` in the priority lane; a 429 (a broadcast misjudged the budget, or the
+        replies alone exceed it) pauses both lanes, and the reply goes once more."""
+        calls = 1 if isinstance(message, Media) else len(split_text(message.text or "…"))
+        await self.pacing.priority_slot(str(chat_id), calls)
+        try:
+            await send(self.app, chat_id, message)
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            log.warning("reply throttled by Telegram: retry in %.1f s", seconds)
+            self.pacing.pause(seconds)
+            await self.pacing.priority_slot(str(chat_id), calls)
+            await send(self.app, chat_id, message)
 
     @staticmethod
     async def _answer(query: object) -> None:

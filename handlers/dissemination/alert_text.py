@@ -32,7 +32,7 @@ def default_summary(t: Translator, report: Report) -> str:
     """The public summary when the validator types none."""
     category = categories.by_code(report.category)
     return t._(
-        "{category} signalé à {place} le {day}, vérifié par l'équipe d'analyse.",
+        "Incident vérifié par l'équipe d'analyse : {category} à {place}, le {day}.",
         category=t._(category.label) if category else report.category,
         place=area_name(report),
         day=t.date(report.occurred_on, "long"),

@@ -1,0 +1,109 @@
+"""The Telegram side of the outbox: deliver a row's message, and name its failure.
+
+Kept apart from bot/channels/telegram.py (which only wires it) so that the channel's update
+handling and the outbox's sending change independently. python-telegram-bot's errors map to
+the transport's kinds: Forbidden (the user blocked the bot, or the bot left the group) is
+blocked; RetryAfter is a 429; TimedOut and other NetworkErrors (PTB's 5xx) are transient;
+BadRequest and a group that became a supergroup are permanent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Message as TgMessage
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    TelegramError,
+)
+from telegram.error import RetryAfter as TgRetryAfter
+
+from bot.inbound import MediaKind
+from bot.outbox.transport import Blocked, Permanent, RetryAfter, Transient
+from storage.outbox import Outgoing
+
+_NOT_MODIFIED = "message is not modified"
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _markup(outgoing: Outgoing) -> InlineKeyboardMarkup | None:
+    if not outgoing.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in outgoing.buttons
+        ]
+    )
+
+
+class TelegramTransport:
+    """`bot.outbox.transport.Transport` over the Bot API."""
+
+    def __init__(self, bot: Bot, split: Callable[[str], list[str]]) -> None:
+        self.bot = bot
+        self.split = split
+
+    def calls(self, outgoing: Outgoing) -> int:
+        texts = 1 if outgoing.edit_message_id is not None else len(self._parts(outgoing))
+        return len(outgoing.media) + texts
+
+    def _parts(self, outgoing: Outgoing) -> list[str]:
+        return self.split(outgoing.text) if outgoing.text else []
+
+    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+        try:
+            return await self._deliver(chat_id, outgoing)
+        except Forbidden as error:
+            raise Blocked(type(error).__name__) from None
+        except TgRetryAfter as error:
+            raise RetryAfter(type(error).__name__, _seconds(error.retry_after)) from None
+        except (BadRequest, ChatMigrated) as error:
+            raise Permanent(type(error).__name__) from None
+        except (NetworkError, TelegramError) as error:  # TimedOut is a NetworkError
+            raise Transient(type(error).__name__) from None
+
+    async def _deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+        markup = _markup(outgoing)
+        if outgoing.edit_message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    outgoing.text[:4096],
+                    chat_id=chat_id,
+                    message_id=outgoing.edit_message_id,
+                    reply_markup=markup,
+                )
+            except BadRequest as error:
+                if _NOT_MODIFIED not in str(error).lower():
+                    raise  # a retry after a lost answer finds the edit already made: done
+            return outgoing.edit_message_id
+        last: TgMessage | None = None
+        for kind, file_id in outgoing.media:
+            last = await self._media(MediaKind(kind))(chat_id, file_id)
+        parts = self._parts(outgoing)
+        for index, part in enumerate(parts):
+            last_part = index == len(parts) - 1
+            last = await self.bot.send_message(
+                chat_id, part, reply_markup=markup if last_part else None
+            )
+        return last.message_id if last is not None else None
+
+    def _media(self, kind: MediaKind) -> Callable[..., Awaitable[Any]]:
+        senders: dict[MediaKind, Callable[..., Awaitable[Any]]] = {
+            MediaKind.PHOTO: self.bot.send_photo,
+            MediaKind.VIDEO: self.bot.send_video,
+            MediaKind.VOICE: self.bot.send_voice,
+            MediaKind.AUDIO: self.bot.send_audio,
+            MediaKind.DOCUMENT: self.bot.send_document,
+            MediaKind.VIDEO_NOTE: self.bot.send_video_note,
+        }
+        return senders[kind]

@@ -1,0 +1,50 @@
+"""What a channel offers the outbox sender: deliver one row's message, and say how it failed.
+
+The sender decides what each failure means for the row (retry when, give up, mark the user);
+the channel only translates its platform's errors into these four kinds. Each carries a short
+`code` (an error type, an HTTP status) for the row's `last_error` and the logs: never the
+platform's description, which can quote the message.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from storage.outbox import Outgoing
+
+
+class DeliveryError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Blocked(DeliveryError):
+    """The recipient blocked the bot or left (403): retrying cannot help."""
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked to slow down (429): wait `seconds`, then send again."""
+
+    def __init__(self, code: str, seconds: float) -> None:
+        super().__init__(code)
+        self.seconds = seconds
+
+
+class Transient(DeliveryError):
+    """Network error, timeout, 5xx: worth retrying later."""
+
+
+class Permanent(DeliveryError):
+    """The platform refused the message itself (400): retrying would fail the same way."""
+
+
+class Transport(Protocol):
+    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+        """Send (or edit) the message; the id of the message carrying the text."""
+        ...
+
+    def calls(self, outgoing: Outgoing) -> int:
+        """How many messages the platform counts for it (media, long texts cut in parts):
+        the slots the sender takes from the pacing before delivering it."""
+        ...
