@@ -14,6 +14,7 @@ from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
+    ActionEvent,
     ChoiceEvent,
     CommandEvent,
     ContactEvent,
@@ -77,6 +78,14 @@ ACTIONS = st.one_of(
     st.tuples(st.just("contact"), st.none()),
     st.tuples(st.just("media"), st.sampled_from(list(MediaKind))),
     st.tuples(st.just("restart"), st.none()),
+    # buttons of review messages, relayed questions, announcements: crafted or stale data
+    st.tuples(
+        st.just("action"),
+        st.tuples(
+            st.sampled_from(["rv", "rq", "ann", "zz", ""]),
+            st.lists(st.sampled_from(["1", "2", "val", "rej", "ask", "dup", "show", "x", ""])),
+        ),
+    ),
 )
 
 
@@ -119,6 +128,9 @@ async def _play(actions: list[tuple[str, object]], hint: str, tmp_db: str) -> No
                 event = MalformedChoiceEvent(sender, event_id=update_id)
             elif kind == "location":
                 event = LocationEvent(sender, latitude=14.5, longitude=-4.2, event_id=update_id)
+            elif kind == "action":
+                name, args = value  # type: ignore[misc]
+                event = ActionEvent(sender, name=name, args=tuple(args), event_id=update_id)
             elif kind == "contact":
                 event = ContactEvent(sender, phone="+22370000001", own=True, event_id=update_id)
             else:
