@@ -105,3 +105,11 @@ def test_a_chat_never_written_to_is_ready_on_a_moving_clock() -> None:
     pacing = Pacing(TickingClock())
     assert pacing.chat_ready_at("42") is None
     assert pacing.chat_ready_at("-100") is None
+
+
+async def test_a_broadcast_leaves_no_memory_of_chats_long_ready() -> None:
+    pacing = Pacing(ManualClock())
+    for chat in range(10_000):
+        await pacing.bulk_slot(str(chat))
+    assert len(pacing._private) <= 2001
+    assert pacing.chat_ready_at("9999") is not None  # the last ones are still remembered

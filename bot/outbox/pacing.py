@@ -29,6 +29,9 @@ from enum import StrEnum
 
 from bot.clock import Clock
 
+#: private chats remembered before the ones whose interval is over are forgotten
+_PRIVATE_KEPT = 1000
+
 
 class Lane(StrEnum):
     PRIORITY = "priority"
@@ -152,6 +155,9 @@ class Pacing:
             self._groups.setdefault(chat_id, deque()).extend([now] * count)
         else:
             self._private[chat_id] = now
+            if len(self._private) > 2 * _PRIVATE_KEPT:  # a broadcast's chats, long ready
+                ready = now - timedelta(seconds=self.limits.private_interval)
+                self._private = {c: t for c, t in self._private.items() if t > ready}
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429: nothing goes out for `seconds`."""
