@@ -10,8 +10,10 @@ budget:
   are not a bulk notification, and capping them at 30/s would cut Kibaru's interactive
   throughput by ten (benchmarks/interactive.py);
 * the **bulk lane** carries the outbox. It sends only while both lanes together stay under the
-  overall budget, spaced evenly (no bursts), and keeps each chat's own limit, counting the
-  replies that chat just got.
+  overall budget, spaced evenly at that rate (a virtual schedule, GCRA: time the sender spent
+  on the database between two rounds is made up by sending up to `catch_up` messages a little
+  closer together, never more than the budget in any second), and keeps each chat's own
+  limit, counting the replies that chat just got.
 
 A 429 pauses both lanes for as long as Telegram asks. Everything here is synchronous and
 takes no lock: asking for a slot and recording it happen with no await in between, so
@@ -27,6 +29,9 @@ from enum import StrEnum
 
 from bot.clock import Clock
 
+#: private chats remembered before the ones whose interval is over are forgotten
+_PRIVATE_KEPT = 1000
+
 
 class Lane(StrEnum):
     PRIORITY = "priority"
@@ -41,6 +46,8 @@ class Limits:
     margin: float = 0.02
     private_interval: float = 1.0
     group_per_minute: int = 20
+    #: bulk messages that may go closer together than the even spacing, to make up time lost
+    catch_up: int = 5
 
 
 def is_group(chat_id: str) -> bool:
@@ -57,7 +64,9 @@ class Pacing:
         #: when each of the sends of the last window went out, both lanes
         self._sent: deque[datetime] = deque()
         self._bulk: deque[datetime] = deque()
-        self._last_bulk: datetime | None = None
+        #: when the next bulk message is due on the even schedule (GCRA's theoretical time)
+        self._bulk_due: datetime | None = None
+        self._tolerance = self._spacing * (self.limits.catch_up - 1)
         #: private chat -> its last send; group -> its sends of the last minute
         self._private: dict[str, datetime] = {}
         self._groups: dict[str, deque[datetime]] = {}
@@ -123,8 +132,8 @@ class Pacing:
         now = self.clock.now()
         self._forget(now)
         waits = [self._pause_left(now), self._window_wait(now)]
-        if self._last_bulk is not None:
-            waits.append((self._last_bulk + self._spacing - now).total_seconds())
+        if self._bulk_due is not None:
+            waits.append((self._bulk_due - self._tolerance - now).total_seconds())
         wait = max(waits)
         if wait <= 0 and self.priority_waiting:
             return 0.001  # an interactive reply is waiting for this slot
@@ -140,11 +149,15 @@ class Pacing:
             if lane is Lane.BULK:
                 self._bulk.append(now)
         if lane is Lane.BULK:
-            self._last_bulk = now
+            due = now if self._bulk_due is None else max(self._bulk_due, now)
+            self._bulk_due = due + self._spacing * count
         if is_group(chat_id):
             self._groups.setdefault(chat_id, deque()).extend([now] * count)
         else:
             self._private[chat_id] = now
+            if len(self._private) > 2 * _PRIVATE_KEPT:  # a broadcast's chats, long ready
+                ready = now - timedelta(seconds=self.limits.private_interval)
+                self._private = {c: t for c, t in self._private.items() if t > ready}
 
     def pause(self, seconds: float) -> None:
         """Telegram answered 429: nothing goes out for `seconds`."""

@@ -12,8 +12,9 @@ backoff up to `max_attempts`; a 403 marks the row "blocked" and its user as havi
 bot, without retrying; a 400 fails the row at once.
 
 The sender wakes on `kick()` (something was enqueued), when the earliest queued row falls due
-(`not_before`, a retry's time), and every `nap` seconds of real time in case another process
-(a console on the same database) queued something.
+(`not_before`, a retry's time: waited on the clock when within `horizon`), and every `nap`
+seconds of real time in case something was queued without a kick (a scheduled job, another
+process on the same database).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class OutboxSender:
         max_attempts: int = 8,
         first_backoff: float = 2.0,
         max_backoff: float = 600.0,
-        nap: float = 60.0,
+        nap: float = 5.0,
+        horizon: float = 900.0,
         stop_grace: float = 10.0,
     ) -> None:
         self.db = db
@@ -74,6 +76,10 @@ class OutboxSender:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.nap = nap
+        #: a due time within this is waited for on the clock (a manual clock jumps to it);
+        #: beyond, the sender only looks again every `nap` seconds of real time, so that a
+        #: test's manual clock is never moved hours ahead by a row scheduled for tomorrow
+        self.horizon = horizon
         self.stop_grace = stop_grace
         self._wake = asyncio.Event()
         self._stopping = False
@@ -176,14 +182,15 @@ class OutboxSender:
         return max((due - self.clock.now()).total_seconds(), 0.0)
 
     async def _idle(self, seconds: float | None) -> None:
-        """Until kicked, a delivery ends, or `seconds` of the clock pass. Waits longer than
-        `nap` use real time and end after `nap`: a manual clock is never moved far ahead."""
-        waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._wake.wait())}
+        """Until kicked, a delivery ends, `seconds` of the clock pass (if within `horizon`),
+        or `nap` seconds of real time pass."""
+        waits: set[asyncio.Future[object]] = {
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(asyncio.sleep(self.nap)),
+        }
         waits.update(self._in_flight)  # type: ignore[arg-type]
-        if seconds is not None and seconds <= self.nap:
+        if seconds is not None and seconds <= self.horizon:
             waits.add(asyncio.ensure_future(self.clock.sleep(seconds)))
-        else:
-            waits.add(asyncio.ensure_future(asyncio.sleep(self.nap)))
         own = [w for w in waits if w not in self._in_flight]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -232,9 +239,9 @@ class OutboxSender:
                 await self._requeue(claimed[index:])
                 break
             transport = self.transports[row.channel]
-            await self.pacing.bulk_slot(row.chat_id, transport.calls(row.outgoing))
-            while len(self._in_flight) >= self.concurrency:
+            while len(self._in_flight) >= self.concurrency:  # before the slot: sent in it
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            await self.pacing.bulk_slot(row.chat_id, transport.calls(row.outgoing))
             flight = asyncio.create_task(self._deliver(row, transport))
             self._in_flight.add(flight)
             flight.add_done_callback(self._in_flight.discard)
