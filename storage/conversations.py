@@ -71,10 +71,13 @@ async def load_for_chat(
     conn: Connection, channel: str, chat_id: str, now: datetime
 ) -> tuple[User, bool, ConversationState | None]:
     """The chat's user (created on first contact, flagged new) and their conversation, read
-    in one query: this runs for every update, and each query is a trip to SQLite's thread."""
+    in one query: this runs for every update, and each query is a trip to SQLite's thread.
+
+    Someone who had blocked the bot (`users.blocked_at`, set by the outbox on a 403) and
+    writes again has unblocked it: alerts and notices reach them again."""
     row = await fetch_one(
         conn,
-        "SELECT u.id, u.channel, u.chat_id, u.language, u.created_at,"
+        "SELECT u.id, u.channel, u.chat_id, u.language, u.created_at, u.blocked_at,"
         " c.frames, c.prompt, c.last_event_id, c.asked"
         " FROM users u LEFT JOIN conversations c ON c.user_id = u.id"
         " WHERE u.channel = ? AND u.chat_id = ?",
@@ -84,6 +87,8 @@ async def load_for_chat(
         user, created = await users.get_or_create(conn, channel, chat_id, now)
         return user, created, None
     state = _state(row) if row["frames"] is not None else None
+    if row["blocked_at"] is not None:
+        await conn.execute("UPDATE users SET blocked_at = NULL WHERE id = ?", (row["id"],))
     return users.from_row(row), False, state
 
 

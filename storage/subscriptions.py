@@ -163,16 +163,6 @@ async def focal_scopes(conn: Connection, user_id: int) -> list[str | None]:
     return [r["scope"] or None for r in rows]
 
 
-async def _users_can_be_blocked(conn: Connection) -> bool:
-    """Whether the outbox's `users.blocked_at` (people who blocked the bot) exists yet.
-
-    Migration 0004 adds it; asked at each call (one cheap pragma per alert) so that this works
-    on databases before and after it.
-    """
-    rows = await fetch_all(conn, "SELECT name FROM pragma_table_info('users')")
-    return any(r["name"] == "blocked_at" for r in rows)
-
-
 async def recipients(
     conn: Connection, *, region: str | None, commune_or_cercle: str | None, severity: int
 ) -> list[Recipient]:
@@ -187,7 +177,6 @@ async def recipients(
     if not MIN_SEVERITY <= severity <= URGENT:
         raise ValueError(f"severity {severity} is not between 1 and 4")
     urgent = severity >= URGENT
-    not_blocked = " AND u.blocked_at IS NULL" if await _users_can_be_blocked(conn) else ""
     rows = await conn.execute_fetchall(
         "WITH matches (user_id, digest, hour) AS ("
         "  SELECT user_id, delivery = 'digest', digest_hour FROM subscriptions"
@@ -203,7 +192,7 @@ async def recipients(
         "  MIN(m.digest) AS digest, MIN(m.hour) AS hour"
         " FROM matches m JOIN users u ON u.id = m.user_id"
         " WHERE NOT EXISTS (SELECT 1 FROM alert_pauses p WHERE p.user_id = u.id)"
-        f"{not_blocked}"
+        " AND u.blocked_at IS NULL"
         " GROUP BY u.id ORDER BY u.id",
         {
             "severity": severity,
@@ -238,7 +227,6 @@ async def followers(
     communes and cercles (whose codes start with the region's code and "_"), and the people
     who follow all Mali; a commune or cercle, the people who follow its `enclosing` region.
     """
-    not_blocked = " AND u.blocked_at IS NULL" if await _users_can_be_blocked(conn) else ""
     inside = f"{area}\\_%" if area is not None else None
     rows = await conn.execute_fetchall(
         "WITH matches (user_id) AS ("
@@ -254,7 +242,7 @@ async def followers(
         " SELECT u.id, u.channel, u.chat_id, u.language FROM matches m"
         " JOIN users u ON u.id = m.user_id"
         " WHERE NOT EXISTS (SELECT 1 FROM alert_pauses p WHERE p.user_id = u.id)"
-        f"{not_blocked} ORDER BY u.id",
+        " AND u.blocked_at IS NULL ORDER BY u.id",
         {"area": area, "enclosing": enclosing, "inside": inside, "focal": Role.FOCAL_POINT.value},
     )
     return [Recipient(r["id"], r["channel"], r["chat_id"], r["language"], NOW, None) for r in rows]

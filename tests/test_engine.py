@@ -477,3 +477,17 @@ async def test_logs_carry_flow_and_step_never_what_users_wrote(
     assert "kind=text" in logged
     for secret in ("Moussa", "Traoré", "22376543210", "22370000000", "armés", "1001"):
         assert secret not in logged
+
+
+async def test_writing_again_after_blocking_the_bot_unblocks(kibaru: Kibaru) -> None:
+    """The outbox marks people who blocked the bot; a new message means they unblocked it."""
+    chat = ChatDriver(kibaru.conversations, chat_id="3003")
+    await chat.command("start")
+    async with kibaru.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE users SET blocked_at = '2026-03-12T09:00:00' WHERE chat_id = '3003'"
+        )
+    await chat.text("bonjour")
+    async with kibaru.db.reading() as conn:
+        rows = await conn.execute_fetchall("SELECT blocked_at FROM users WHERE chat_id = '3003'")
+    assert [tuple(r) for r in rows] == [(None,)]
