@@ -179,3 +179,109 @@ async def test_forged_presses_are_refused_and_audited(
         assert refused.fetchone()[0] == 2
         status = conn.execute("SELECT status FROM reports").fetchone()[0]
     assert status == "received"
+
+
+async def test_reject_ask_details_and_duplicate_through_telegram(
+    emulator: BotApiEmulator, bot: Kibaru
+) -> None:
+    """Each decision from the review group, with what the reporter reads, in their language."""
+    reporter, validator = emulator.user(1001), emulator.user(500)
+    await onboard(emulator, reporter, "English")
+    await onboard(emulator, validator, "Français")
+    await grant(bot, validator, Role.VALIDATOR)
+    async with bot.db.transaction() as conn:  # the reporter accepts contact through the bot
+        await conn.execute("UPDATE users SET language = 'fr' WHERE chat_id = '1001'")
+    # three reports of the same attack, the first two accepting contact
+    for _ in range(3):
+        await file_report(emulator, reporter)
+    async with bot.db.transaction() as conn:
+        await conn.execute("UPDATE reports SET contact = 'via_bot' WHERE id IN (1, 2)")
+        await conn.execute("UPDATE users SET language = 'en' WHERE chat_id = '1001'")
+    first, second, third = await emulator.wait_for_messages(GROUP, 3)
+
+    # ask for details: relayed without the asker, answered with the pseudonym only
+    await validator.press("Demander des précisions", first)
+    await said(emulator, validator)
+    await validator.send_text("Combien d'hommes armés avez-vous vus ?")
+    await emulator.wait_for(
+        lambda: "Combien d'hommes" in (emulator.messages_to(reporter.user_id)[-1].text or "")
+    )
+    relayed = emulator.messages_to(reporter.user_id)[-1]
+    assert "analysis team" in (relayed.text or "") and "Awa" not in (relayed.text or "")
+    await reporter.press("Reply", relayed)
+    await said(emulator, reporter)
+    await reporter.send_text("About ten, on motorbikes")
+    await emulator.wait_for(
+        lambda: any(
+            "About ten, on motorbikes" in (m.text or "")
+            for m in emulator.messages_to(validator.user_id)
+        )
+    )
+    answer = next(
+        m for m in emulator.messages_to(validator.user_id) if "About ten" in (m.text or "")
+    )
+    assert "Rapporteur #" in (answer.text or "") and "1001" not in (answer.text or "")
+
+    # duplicate: the second report is the first one again
+    await validator.press("Doublon", second)
+    await said(emulator, validator)
+    await validator.press("ML-2026-000001")
+    await emulator.wait_for(
+        lambda: (
+            "ML-2026-000001" in (emulator.messages_to(reporter.user_id)[-1].text or "")
+            and "ML-2026-000002" in (emulator.messages_to(reporter.user_id)[-1].text or "")
+        )
+    )
+
+    # reject with a reason the reporter is told, in English
+    await validator.press("Rejeter", third)
+    await said(emulator, validator)
+    await validator.press("Trop peu de détails")
+    await said(emulator, validator)
+    await validator.press("Oui")
+    await emulator.wait_for(
+        lambda: "ML-2026-000003" in (emulator.messages_to(reporter.user_id)[-1].text or "")
+    )
+    rejection = emulator.messages_to(reporter.user_id)[-1].text or ""
+    assert "Rejet" not in rejection and "Trop peu" not in rejection  # English, not French
+    await emulator.wait_for(
+        lambda: sum("par Awa" in (e.text or "") for e in emulator.edits_in(GROUP)) >= 2
+    )
+
+
+async def test_two_validators_racing_through_telegram(
+    emulator: BotApiEmulator, bot: Kibaru
+) -> None:
+    reporter, awa, moussa = emulator.user(1001), emulator.user(500), emulator.user(501, "Moussa")
+    await onboard(emulator, reporter, "Français")
+    for validator in (awa, moussa):
+        await onboard(emulator, validator, "Français")
+        await grant(bot, validator, Role.VALIDATOR)
+    await file_report(emulator, reporter)
+    [post] = await emulator.wait_for_messages(GROUP, 1)
+    await awa.press("Valider", post)
+    await moussa.press("Rejeter", post)  # the same batch, most likely
+    await said(emulator, awa)
+    await said(emulator, moussa)
+    await awa.press("Urgence")
+    await said(emulator, awa)
+    await moussa.press("Impossible à vérifier")
+    await said(emulator, moussa)
+    await awa.press("Points focaux")
+    await said(emulator, awa)
+    await moussa.press("Non")
+    await emulator.wait_for(
+        lambda: any("ML-2026-000001 rejeté" in (m.text or "") for m in emulator.messages_to(501))
+    )
+    await awa.press("Passer")
+    await emulator.wait_for(
+        lambda: any(
+            "déjà été traité par Moussa" in (m.text or "") for m in emulator.messages_to(500)
+        )
+    )
+    with sqlite3.connect(bot.settings.database_path) as conn:
+        [(decision, by)] = conn.execute(
+            "SELECT decision, decided_by_name FROM review_decisions"
+        ).fetchall()
+        alerts = conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    assert (decision, by, alerts) == ("rejected", "Moussa", 0)  # the first to finish wins
