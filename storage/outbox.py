@@ -29,7 +29,6 @@ class Status(StrEnum):
 
 
 #: rows that may still go out
-_PENDING = (Status.QUEUED.value, Status.SENDING.value)
 
 
 @dataclass(frozen=True)
@@ -131,19 +130,19 @@ async def enqueue(
 
 
 async def cancel(conn: Connection, key: str) -> bool:
-    """Stop a row that is not sent yet (one caught "sending" may still arrive)."""
+    """Stop a row still waiting; False if it is gone already or in flight (a row being sent
+    will arrive and be marked sent: calling it cancelled would be untrue)."""
     cursor = await conn.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE key = ? AND status IN (?, ?)",
-        (key, *_PENDING),
+        "UPDATE outbox SET status = 'cancelled' WHERE key = ? AND status = 'queued'", (key,)
     )
     return cursor.rowcount == 1
 
 
 async def cancel_batch(conn: Connection, batch: str) -> int:
-    """Stop what is left of a broadcast; the number of rows stopped."""
+    """Stop what is left of a broadcast (rows in flight excepted); the rows stopped."""
     cursor = await conn.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE batch = ? AND status IN (?, ?)",
-        (batch, *_PENDING),
+        "UPDATE outbox SET status = 'cancelled' WHERE batch = ? AND status = 'queued'",
+        (batch,),
     )
     return cursor.rowcount
 
@@ -266,8 +265,9 @@ async def mark_failed(conn: Connection, row_id: int, error: str) -> None:
 
 
 async def mark_blocked(conn: Connection, row_id: int, error: str, now: datetime) -> None:
-    """The recipient blocked the bot: this row is not retried, and the user is marked so
-    that features stop queueing for them."""
+    """The recipient blocked the bot: this row is not retried, the chat's other queued rows
+    are marked blocked too, and the user is marked so that features stop queueing for them
+    (until they write again: `storage.conversations.load_for_chat`)."""
     await conn.execute(
         "UPDATE outbox SET status = 'blocked', attempts = attempts + 1, last_error = ?"
         " WHERE id = ? AND status = 'sending'",
@@ -279,4 +279,11 @@ async def mark_blocked(conn: Connection, row_id: int, error: str, now: datetime)
         " ON u.id = o.user_id OR (u.channel = o.channel AND u.chat_id = o.chat_id)"
         " WHERE o.id = ?)",
         (stamp(now), row_id),
+    )
+    # The chat's other rows still waiting would only meet the same 403, one try each.
+    await conn.execute(
+        "UPDATE outbox SET status = 'blocked', last_error = ?"
+        " WHERE status = 'queued' AND id <> ? AND (channel, chat_id) ="
+        " (SELECT channel, chat_id FROM outbox WHERE id = ?)",
+        (error, row_id, row_id),
     )

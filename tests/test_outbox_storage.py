@@ -88,9 +88,10 @@ async def test_progress_cancel_and_sent_message(kibaru: Kibaru, clock: ManualClo
         await outbox.mark_blocked(conn, ids["3"], "Forbidden", now)
         await outbox.mark_retry(conn, ids["4"], "TimedOut", now + timedelta(seconds=2))
         assert await outbox.cancel(conn, "a:1") is False  # already sent
-        assert await outbox.cancel(conn, "a:5") is True  # still sending: stopped
+        assert await outbox.cancel(conn, "a:5") is False  # in flight: it will arrive
+        assert await outbox.cancel(conn, "a:4") is True  # waiting for its retry: stopped
         assert await outbox.progress(conn, "B") == {
-            Status.QUEUED: 2,  # a:4 to retry, a:6 being sent
+            Status.QUEUED: 2,  # a:5 and a:6 being sent
             Status.SENDING: 0,
             Status.SENT: 1,
             Status.FAILED: 1,
@@ -99,8 +100,8 @@ async def test_progress_cancel_and_sent_message(kibaru: Kibaru, clock: ManualClo
         }
         assert await outbox.sent_message(conn, "a:1") == ("1", 501)
         assert await outbox.sent_message(conn, "a:2") is None
-        assert await outbox.cancel_batch(conn, "B") == 2
-        assert (await outbox.progress(conn, "B"))[Status.CANCELLED] == 3
+        assert await outbox.cancel_batch(conn, "B") == 0  # nothing left waiting
+        assert (await outbox.progress(conn, "B"))[Status.CANCELLED] == 1
         error = await fetch_one(conn, "SELECT last_error FROM outbox WHERE key = 'a:3'")
         assert error is not None and error[0] == "Forbidden"
 
@@ -126,10 +127,17 @@ async def test_blocking_marks_the_user(kibaru: Kibaru, clock: ManualClock) -> No
             conn, key="k", channel="telegram", chat_id="77", outgoing=ALERT, now=clock.now()
         )
         [row] = await outbox.due(conn, ["telegram"], clock.now(), 10)
+        for key, chat in (("same-chat", "77"), ("other-chat", "78")):
+            await outbox.enqueue(
+                conn, key=key, channel="telegram", chat_id=chat, outgoing=ALERT, now=clock.now()
+            )
         await outbox.mark_sending(conn, [row.id])
         await outbox.mark_blocked(conn, row.id, "Forbidden", clock.now())
         blocked = await fetch_one(conn, "SELECT blocked_at FROM users WHERE id = ?", (user.id,))
+        statuses = dict(await conn.execute_fetchall("SELECT key, status FROM outbox"))
     assert blocked is not None and blocked[0] is not None
+    # the chat's other waiting row would meet the same 403: not tried at all
+    assert statuses == {"k": "blocked", "same-chat": "blocked", "other-chat": "queued"}
 
 
 async def test_deleting_a_user_cancels_what_was_queued_for_them(
