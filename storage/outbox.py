@@ -28,9 +28,6 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
-#: rows that may still go out
-
-
 @dataclass(frozen=True)
 class Outgoing:
     """What to send, whatever the channel; stored as JSON in the row's payload.
