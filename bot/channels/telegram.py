@@ -518,7 +518,7 @@ class TelegramChannel:
                 "😕 Désolé, un problème technique m'a empêché de répondre. Vos réponses "
                 "précédentes sont gardées : réessayez dans un instant, ou envoyez /menu."
             )
-            await self.app.bot.send_message(update.effective_chat.id, text)
+            await self._send_paced(update.effective_chat.id, Message(text))
         except Exception as apology_error:  # the apology itself may fail
             log.warning(
                 "apology for update %s failed: %s", update.update_id, type(apology_error).__name__
