@@ -114,8 +114,9 @@ def code_for(name: str) -> str:
     """A stable ASCII code from a committee's name: it becomes a role scope and a command
     argument, typed on phone keyboards, so no accents, spaces or capitals."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:40]
-    return f"ccsc_{slug}" if not slug.startswith("ccsc") else slug
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    slug = re.sub(r"^ccs_?c(_|$)", "", slug)[:40].strip("_")
+    return f"ccsc_{slug}" if slug else ""
 
 
 async def create(
@@ -123,7 +124,7 @@ async def create(
 ) -> Committee | None:
     """None if the name gives a code that exists already (or no code at all)."""
     code = code_for(name)
-    if code in ("ccsc", "ccsc_"):
+    if not code:
         return None
     cursor = await conn.execute(
         "INSERT OR IGNORE INTO committees (code, name, commune, created_at) VALUES (?, ?, ?, ?)",

@@ -132,11 +132,10 @@ async def list_members(turn: Turn, event: CommandEvent) -> Transition:
         return Retry()
     lines = [
         t.ngettext(
-            "👥 {committee} : {count} membre",
-            "👥 {committee} : {count} membres",
+            "👥 {committee} : {n} membre",
+            "👥 {committee} : {n} membres",
             len(members),
             committee=picked.name,
-            count=t.number(len(members)),
         )
     ]
     lines += [
