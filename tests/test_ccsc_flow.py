@@ -225,3 +225,89 @@ async def test_participation_needs_a_role_and_reads_the_period(kibaru: Kibaru) -
     await secretary.command("participation", "2026-10")
     assert "Participation du 1 oct. 2026" in secretary.last_text
     assert "Aucune session" in secretary.last_text  # the sessions tables are not there yet
+
+
+SESSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY, committee_id INTEGER NOT NULL, starts_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'scheduled');
+CREATE TABLE IF NOT EXISTS invitations (
+    session_id INTEGER NOT NULL, user_id INTEGER NOT NULL, answer TEXT, attended INTEGER);
+"""
+
+
+async def test_participation_from_attendance_by_committee_and_overall(kibaru: Kibaru) -> None:
+    """The sessions tables are the sessions feature's; their columns are created here.
+
+    Commune IV, 5 November: Awa (woman 18-24, present), Bakary (FSI over 35, present),
+    Cheick (FSI 25-35, 'maybe', present), Djeneba (woman over 35, 'yes', absent) and a
+    visitor without a profile ('yes', present). Cancelled and October sessions do not count.
+    Commune V, 12 November: Fanta (woman under 18, present).
+    Present in IV: 4, women 1 (25 %), youth 2 (50 %), FSI 2. 'Yes' in IV: Awa, Bakary,
+    Djeneba, the visitor: 4, women 2 (50 %), youth 1 (25 %), FSI 1.
+    Overall present: 5, women 2 (40 %), youth 3 (60 %), FSI 2.
+    """
+    coordinator = await person(kibaru, "600", role=Role.COORDINATOR)
+    people = {
+        "awa": ("female", "18_24", "women", "yes", 1),
+        "bakary": ("male", "over_35", "fsi", "yes", 1),
+        "cheick": ("male", "25_35", "fsi", "maybe", 1),
+        "djeneba": ("female", "over_35", "civil_society", "yes", 0),
+        "visitor": (None, None, None, "yes", 1),
+    }
+    async with kibaru.db.transaction() as conn:
+        for statement in SESSIONS_SCHEMA.split(";"):
+            if statement.strip():
+                await conn.execute(statement)
+        c4 = await committees.by_code(conn, C4)
+        c5 = await committees.by_code(conn, "ccsc_bamako_c5")
+        assert c4 is not None and c5 is not None
+        ids: dict[str, int] = {}
+        for name in (*people, "fanta"):
+            user, _ = await users.get_or_create(conn, "test", f"chat-{name}", NOW)
+            ids[name] = user.id
+        for name, (sex, age, kind, _, _) in people.items():
+            if sex is None or age is None or kind is None:
+                continue
+            await committees.save_profile(conn, ids[name], sex, age, name.title(), NOW)
+            asked = await committees.request(
+                conn, c4.id, ids[name], committees.MemberType(kind), NOW
+            )
+            assert asked is not None
+            await committees.decide(conn, asked.id, True, ids[name], NOW)
+        await committees.save_profile(conn, ids["fanta"], "female", "under_18", "Fanta", NOW)
+        fanta = await committees.request(
+            conn, c5.id, ids["fanta"], committees.MemberType.YOUTH, NOW
+        )
+        assert fanta is not None
+        await committees.decide(conn, fanta.id, True, ids["fanta"], NOW)
+        sessions = [
+            (1, c4.id, "2026-11-05T10:00:00+00:00", "scheduled"),
+            (2, c4.id, "2026-11-10T10:00:00+00:00", "cancelled"),
+            (3, c4.id, "2026-10-30T10:00:00+00:00", "done"),
+            (4, c5.id, "2026-11-12T10:00:00+00:00", "done"),
+        ]
+        await conn.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?)", sessions)
+        invitations = [
+            (1, ids[name], answer, attended) for name, (_, _, _, answer, attended) in people.items()
+        ]
+        invitations += [
+            (2, ids["awa"], "yes", 1),
+            (3, ids["bakary"], "yes", 1),
+            (4, ids["fanta"], "yes", 1),
+        ]
+        await conn.executemany("INSERT INTO invitations VALUES (?, ?, ?, ?)", invitations)
+    await coordinator.command("participation", "2026-11")
+    text = coordinator.last_text
+    c4_block = text.split("🏛️ CCS-C Commune IV")[1].split("🏛️")[0]
+    assert "Présents : 4 participants, dont 1 femmes (25 %), 2 jeunes (50 %) et 2 FSI" in c4_block
+    assert "Inscrits (oui) : 4 participants, dont 2 femmes (50 %), 1 jeunes (25 %) et 1 FSI" in (
+        c4_block
+    )
+    overall = text.split("Ensemble")[1]
+    assert "Présents : 5 participants, dont 2 femmes (40 %), 3 jeunes (60 %) et 2 FSI" in overall
+    await coordinator.command("participation", "ccsc_bamako_c5 2026-11")
+    assert "1 participants, dont 1 femmes (100 %), 1 jeunes (100 %) et 0 FSI" in (
+        coordinator.last_text
+    )
+    assert "Ensemble" not in coordinator.last_text
