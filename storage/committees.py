@@ -194,14 +194,19 @@ async def decide(
 async def end(
     conn: Connection, member_id: int, status: MemberStatus, by: int, now: datetime
 ) -> Member | None:
-    """Leave (`LEFT`, by the member) or remove (`REMOVED`, by a secretary) an active member;
-    the committee role goes with it. None if they were not active any more."""
-    if status not in (MemberStatus.LEFT, MemberStatus.REMOVED):
+    """Leave (`LEFT`, by the member: an active membership or a pending request) or remove
+    (`REMOVED`, by a secretary: an active member); the committee role goes with it. None if
+    there was nothing to end any more (someone acted first)."""
+    if status is MemberStatus.LEFT:
+        ending = ("active", "pending")
+    elif status is MemberStatus.REMOVED:
+        ending = ("active", "active")
+    else:
         raise ValueError("a membership ends by leaving or removal")
     cursor = await conn.execute(
         "UPDATE committee_members SET status = ?, decided_at = ?, decided_by = ?"
-        " WHERE id = ? AND status = 'active'",
-        (status.value, to_db(now), by, member_id),
+        " WHERE id = ? AND status IN (?, ?)",
+        (status.value, to_db(now), by, member_id, *ending),
     )
     if cursor.rowcount == 0:
         return None
@@ -217,10 +222,19 @@ async def end(
 
 
 async def active_members(conn: Connection, committee_id: int) -> list[Member]:
+    return await _with_status(conn, committee_id, MemberStatus.ACTIVE)
+
+
+async def pending_members(conn: Connection, committee_id: int) -> list[Member]:
+    """Requests waiting for a decision, oldest first."""
+    return await _with_status(conn, committee_id, MemberStatus.PENDING)
+
+
+async def _with_status(conn: Connection, committee_id: int, status: MemberStatus) -> list[Member]:
     rows = await fetch_all(
         conn,
-        _MEMBER_SQL + " WHERE m.committee_id = ? AND m.status = 'active' ORDER BY m.id",
-        (committee_id,),
+        _MEMBER_SQL + " WHERE m.committee_id = ? AND m.status = ? ORDER BY m.id",
+        (committee_id, status.value),
     )
     return [_member(r) for r in rows]
 
@@ -229,16 +243,27 @@ async def active_member_users(conn: Connection, committee_id: int) -> list[tuple
     """Active members with their user row (channel, chat id, language): whom to invite."""
     rows = await fetch_all(
         conn,
-        "SELECT u.*, m.id AS member_id FROM committee_members m JOIN users u ON u.id = m.user_id"
+        "SELECT m.id AS member_id, m.committee_id, m.user_id, m.member_type, m.status,"
+        " p.display_name, u.id, u.channel, u.chat_id, u.language, u.created_at"
+        " FROM committee_members m JOIN users u ON u.id = m.user_id"
+        " LEFT JOIN participant_profiles p ON p.user_id = m.user_id"
         " WHERE m.committee_id = ? AND m.status = 'active' ORDER BY m.id",
         (committee_id,),
     )
-    found: list[tuple[Member, User]] = []
-    for row in rows:
-        got = await member(conn, row["member_id"])
-        if got is not None:
-            found.append((got, from_row(row)))
-    return found
+    return [
+        (
+            Member(
+                r["member_id"],
+                r["committee_id"],
+                r["user_id"],
+                MemberType(r["member_type"]),
+                MemberStatus(r["status"]),
+                r["display_name"],
+            ),
+            from_row(r),
+        )
+        for r in rows
+    ]
 
 
 async def of_user(

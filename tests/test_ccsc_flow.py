@@ -200,6 +200,26 @@ async def test_secretaries_list_and_remove_members(kibaru: Kibaru) -> None:
     assert "aucun membre" in secretary.last_text
 
 
+async def test_pending_requests_are_listed_and_can_be_withdrawn(kibaru: Kibaru) -> None:
+    secretary = await person(kibaru, "500", role=Role.CCSC_SECRETARY, scope=C4)
+    member = await person(kibaru, "1001")
+    await ask_to_join(member, name="Oumou")
+    pending = await member_of(kibaru, "1001")
+    await secretary.command("membres")
+    [waiting] = [m for m in secretary.last_replies if isinstance(m, ActionMessage)]
+    assert "Oumou" in waiting.text
+    assert [b.key for b in waiting.actions[0]] == [f"!cm:{pending.id}:ok", f"!cm:{pending.id}:no"]
+    await member.command("ccsc")
+    assert "demande en attente" in member.last_text
+    await member.tap("Retirer ma demande")
+    await member.tap("Non")
+    assert "Vos comités" in member.last_text  # nothing withdrawn, back home
+    await member.tap("Retirer ma demande")
+    await member.tap("Oui")
+    assert "déjà été traitée" in await press(secretary, "cm", pending.id, "ok")
+    assert (await member_of(kibaru, "1001")).status is MemberStatus.LEFT
+
+
 async def test_coordinators_create_committees(kibaru: Kibaru) -> None:
     coordinator = await person(kibaru, "600", role=Role.COORDINATOR)
     stranger = await person(kibaru, "666")
@@ -300,14 +320,14 @@ async def test_participation_from_attendance_by_committee_and_overall(kibaru: Ki
     await coordinator.command("participation", "2026-11")
     text = coordinator.last_text
     c4_block = text.split("🏛️ CCS-C Commune IV")[1].split("🏛️")[0]
-    assert "Présents : 4 participants, dont 1 femmes (25 %), 2 jeunes (50 %) et 2 FSI" in c4_block
-    assert "Inscrits (oui) : 4 participants, dont 2 femmes (50 %), 1 jeunes (25 %) et 1 FSI" in (
+    assert "Présents : 4 participants, dont 1 femme (25 %), 2 jeunes (50 %) et 2 FSI" in c4_block
+    assert "Inscrits (oui) : 4 participants, dont 2 femmes (50 %), 1 jeune (25 %) et 1 FSI" in (
         c4_block
     )
     overall = text.split("Ensemble")[1]
     assert "Présents : 5 participants, dont 2 femmes (40 %), 3 jeunes (60 %) et 2 FSI" in overall
     await coordinator.command("participation", "ccsc_bamako_c5 2026-11")
-    assert "1 participants, dont 1 femmes (100 %), 1 jeunes (100 %) et 0 FSI" in (
+    assert "1 participant, dont 1 femme (100 %), 1 jeune (100 %) et 0 FSI" in (
         coordinator.last_text
     )
     assert "Ensemble" not in coordinator.last_text

@@ -90,11 +90,9 @@ class Leave(ChoiceStep):
         if member is None or member.user_id != turn.user.id:
             return Goto("mine")
         committee = await committees.get(turn.conn, member.committee_id)
-        if member.status is MemberStatus.PENDING:
-            # A pending request is withdrawn: recorded as declined by the person themself.
-            await committees.decide(turn.conn, member.id, False, turn.user.id, turn.now)
-        else:
-            await committees.end(turn.conn, member.id, MemberStatus.LEFT, turn.user.id, turn.now)
+        # A pending request is withdrawn the same way: a secretary pressing later is told
+        # it was handled already.
+        await committees.end(turn.conn, member.id, MemberStatus.LEFT, turn.user.id, turn.now)
         turn.note(
             turn.t._(
                 "Vous avez quitté le {committee}. Vous pouvez revenir avec /ccsc.",

@@ -26,14 +26,24 @@ from storage.committees import Committee
 
 def describe(t: Translator, found: Figures) -> str:
     """'504 participants, dont 91 femmes (18 %), 165 jeunes (33 %) et 94 FSI'"""
-    return t._(
-        "{total} participants, dont {women} femmes ({women_pct} %), {youth} jeunes "
-        "({youth_pct} %) et {fsi} FSI",
-        total=t.number(found.participants),
-        women=t.number(found.women),
-        women_pct=t.number(found.women_percent),
-        youth=t.number(found.youth),
-        youth_pct=t.number(found.youth_percent),
+    women = t.ngettext(
+        "{n} femme ({percent} %)",
+        "{n} femmes ({percent} %)",
+        found.women,
+        percent=t.number(found.women_percent),
+    )
+    youth = t.ngettext(
+        "{n} jeune ({percent} %)",
+        "{n} jeunes ({percent} %)",
+        found.youth,
+        percent=t.number(found.youth_percent),
+    )
+    return t.ngettext(
+        "{n} participant, dont {women}, {youth} et {fsi} FSI",
+        "{n} participants, dont {women}, {youth} et {fsi} FSI",
+        found.participants,
+        women=women,
+        youth=youth,
         fsi=t.number(found.fsi),
     )
 

@@ -127,6 +127,21 @@ async def list_members(turn: Turn, event: CommandEvent) -> Transition:
         )
         return Retry()
     members = await committees.active_members(turn.conn, picked.id)
+    # Requests are listed too: the message that asked for a decision may be long gone.
+    for waiting in await committees.pending_members(turn.conn, picked.id):
+        turn.out.append(
+            ActionMessage(
+                t._(
+                    "⏳ Demande en attente : {name} — {type}",
+                    name=waiting.display_name or "—",
+                    type=member_type_label(t, waiting.member_type),
+                ),
+                actions=tuple(
+                    tuple(Button(data, label) for label, data in row)
+                    for row in notify.decision_buttons(t, waiting.id)
+                ),
+            )
+        )
     if not members:
         turn.note(t._("Le {committee} n'a encore aucun membre approuvé.", committee=picked.name))
         return Retry()
@@ -149,7 +164,7 @@ async def list_members(turn: Turn, event: CommandEvent) -> Transition:
                 (
                     Button(
                         action_data(notify.REMOVE, m.id),
-                        t._("❌ Retirer {n}. {name}", n=i, name=m.display_name or "—"),
+                        t._("❌ Retirer {number}. {name}", number=i, name=m.display_name or "—"),
                     ),
                 )
                 for i, m in enumerate(members, 1)
