@@ -231,6 +231,16 @@ async def test_coordinators_create_committees(kibaru: Kibaru) -> None:
     assert "ccsc_kati" in coordinator.last_text
     await coordinator.command("comite_nouveau", "CCS-C  KATI")
     assert "existe déjà" in coordinator.last_text
+    await coordinator.command("comite_nouveau", "CCS-C Kalaban Coro bamako_c6")
+    async with kibaru.db.reading() as conn:
+        created = await committees.by_code(conn, "ccsc_kalaban_coro")
+    assert created is not None and (created.name, created.commune) == (
+        "CCS-C Kalaban Coro",
+        "bamako_c6",
+    )
+    member = await person(kibaru, "1001")
+    await member.command("ccsc")
+    assert "CCS-C Kalaban Coro" in member.labels
 
 
 async def test_participation_needs_a_role_and_reads_the_period(kibaru: Kibaru) -> None:
@@ -331,3 +341,18 @@ async def test_participation_from_attendance_by_committee_and_overall(kibaru: Ki
         coordinator.last_text
     )
     assert "Ensemble" not in coordinator.last_text
+
+
+async def test_a_profile_without_a_name_still_asks_for_one(kibaru: Kibaru) -> None:
+    member = await person(kibaru, "1001", "bm")
+    async with kibaru.db.transaction() as conn:
+        user = await users.find(conn, "test", "1001")
+        assert user is not None
+        await committees.save_profile(conn, user.id, "female", "25_35", None, NOW)
+    await member.command("ccsc")
+    await member.tap("Commune II")
+    await member.tap("Société civile")
+    await member.tap("garder")
+    assert "Un prénom suffit" in member.last_text
+    await member.text("Kadiatou")
+    assert "Kadiatou" in member.last_text and "25 à 35 ans" in member.last_text

@@ -186,7 +186,8 @@ class KeepProfile(ChoiceStep):
         turn.answers.update(
             sex=profile.sex, age_group=profile.age_group, display_name=profile.display_name
         )
-        return Goto("confirm")
+        # A profile from an open session may have no name: the committee needs one.
+        return Goto("confirm") if profile.display_name else Goto("display_name")
 
 
 class SexChoice(ChoiceStep):
