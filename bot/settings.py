@@ -50,6 +50,9 @@ class Settings:
     review_sla: timedelta = timedelta(hours=2)
     #: the same for categories flagged urgent (lives may be at stake)
     urgent_review_sla: timedelta = timedelta(minutes=30)
+    #: the oldest age counted as "youth" in CCS-C participation figures: the upper bound of
+    #: an age group (17, 24 or 35), since only age groups are asked
+    youth_max_age: int = 35
 
     @property
     def timezone_name(self) -> str:
@@ -183,6 +186,24 @@ def _parse_media_dir(raw: str | None) -> Path:
     return path
 
 
+#: the upper bounds of the age groups asked (under 18, 18-24, 25-35): the only ages at which
+#: "youth" can end, since exact ages are never asked
+YOUTH_MAX_AGES = (17, 24, 35)
+
+
+def _parse_youth_max_age(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 35
+    text = raw.strip()
+    if not text.isdigit() or int(text) not in YOUTH_MAX_AGES:
+        raise SettingsError(
+            "KIBARU_YOUTH_MAX_AGE",
+            "expected 17, 24 or 35 (the oldest age of an age group asked: under 18, 18-24, "
+            f"25-35), not {text[:20]!r}",
+        )
+    return int(text)
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
 ) -> Settings:
@@ -215,4 +236,5 @@ def load_settings(
         urgent_review_sla=parse_duration(
             "KIBARU_REVIEW_SLA_URGENT", env.get("KIBARU_REVIEW_SLA_URGENT"), timedelta(minutes=30)
         ),
+        youth_max_age=_parse_youth_max_age(env.get("KIBARU_YOUTH_MAX_AGE")),
     )

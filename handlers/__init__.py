@@ -6,6 +6,10 @@ from bot.engine import Features
 from bot.i18n import Catalogs
 from handlers.alerts.flow import ALERTS_FLOW, alerts_flow
 from handlers.alerts.stop import PAUSE_FLOW, pause_flow, stop_word
+from handlers.ccsc.join import CCSC_FLOW, ccsc_flow
+from handlers.ccsc.notify import DECIDE, REMOVE
+from handlers.ccsc.participation import participation
+from handlers.ccsc.staff import decide_action, list_members, new_committee, remove_action
 from handlers.commands import COMMANDS
 from handlers.dissemination.announcements import (
     ANNOUNCE_FLOW,
@@ -54,6 +58,7 @@ ENTRIES: dict[str, str | None] = {
     "sessions": None,
     "pending": QUEUE_FLOW,
     "announce": ANNOUNCE_FLOW,
+    "ccsc": CCSC_FLOW,
 }
 
 
@@ -92,6 +97,7 @@ def build_features(catalogs: Catalogs) -> Features:
         *details_flows(),
         queue_flow(),
         announce_flow(),
+        ccsc_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -104,12 +110,21 @@ def build_features(catalogs: Catalogs) -> Features:
         help_text=help_text,
         coming_soon=coming_soon,
         stop_word=stop_word,
-        actions={REVIEW: review_action, ANSWER: answer_action, CANCEL: cancel_action},
+        actions={
+            REVIEW: review_action,
+            ANSWER: answer_action,
+            CANCEL: cancel_action,
+            DECIDE: decide_action,
+            REMOVE: remove_action,
+        },
         command_handlers={
             "role": set_role,
             "roles": list_roles,
             "whoami": whoami,
             "diffusion": broadcast_progress,
             "announcements": list_scheduled,
+            "members": list_members,
+            "participation": participation,
+            "new_committee": new_committee,
         },
     )

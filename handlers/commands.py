@@ -12,6 +12,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("alerts", {"fr": "alertes", "en": "alerts"}, N_("Recevoir les alertes de ma zone")),
     CommandSpec("sessions", {"fr": "sessions", "en": "sessions"}, N_("Sessions du CCS-C")),
+    CommandSpec("ccsc", {"fr": "ccsc", "en": "ccsc"}, N_("Rejoindre un comité CCS-C")),
     CommandSpec("menu", {"fr": "menu", "en": "menu"}, N_("Menu principal")),
     CommandSpec("language", {"fr": "langue", "en": "language"}, N_("Changer de langue")),
     CommandSpec("back", {"fr": "retour", "en": "back"}, N_("Revenir à la question précédente")),
@@ -41,6 +42,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "announcements",
         {"fr": "annonces", "en": "announcements"},
         N_("Annonces programmées"),
+        listed=False,
+    ),
+    CommandSpec(
+        "members", {"fr": "membres", "en": "members"}, N_("Membres du comité"), listed=False
+    ),
+    CommandSpec(
+        "participation",
+        {"fr": "participation", "en": "participation"},
+        N_("Chiffres de participation CCS-C"),
+        listed=False,
+    ),
+    CommandSpec(
+        "new_committee",
+        {"fr": "comite_nouveau", "en": "new_committee"},
+        N_("Créer un comité CCS-C"),
         listed=False,
     ),
     CommandSpec(

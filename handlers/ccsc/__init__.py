@@ -1,0 +1,1 @@
+"""CCS-C committees: joining (/ccsc), approving, leaving, removing, and the figures."""
