@@ -247,14 +247,15 @@ class Confirm(ChoiceStep):
     async def question(self, turn: Turn) -> str:
         t = turn.t
         committee = await committees.get(turn.conn, int(turn.answers["committee_id"]))
+        sex, age = SEXES[turn.answers["sex"]], AGE_GROUPS[turn.answers["age_group"]]
         return t._(
             "Vérifiez votre demande :\n🏛️ {committee}\n👤 {name} — {type}\n{sex}, {age}\n"
             "Envoyer la demande au secrétariat du comité ?",
             committee=committee.name if committee else "—",
             name=turn.answers.get("display_name") or "—",
             type=member_type_label(turn.t, MemberType(turn.answers["member_type"])),
-            sex=t._(SEXES[turn.answers["sex"]]),
-            age=t._(AGE_GROUPS[turn.answers["age_group"]]),
+            sex=t._(sex),
+            age=t._(age),
         )
 
     async def options(self, turn: Turn) -> Sequence[Option]:
