@@ -43,6 +43,14 @@ from handlers.review.decisions import decision_flows
 from handlers.review.details import ANSWER, details_flows
 from handlers.review.posting import REVIEW
 from handlers.review.queue import QUEUE_FLOW, queue_flow
+from handlers.sessions.attendance import MARK, checkin, mark_action, roll_call_action
+from handlers.sessions.create import NEW_SESSION_FLOW, new_session_flow
+from handlers.sessions.invitations import ROLL_CALL, RSVP
+from handlers.sessions.listing import SESSIONS_FLOW, rsvp_action, sessions_flow
+from handlers.sessions.manage import CANCEL as CANCEL_SESSION
+from handlers.sessions.manage import MOVE as MOVE_SESSION
+from handlers.sessions.manage import cancel_action as cancel_session_action
+from handlers.sessions.manage import move_action, move_flow
 from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
 #: main-menu entries and their flows; None until the issue that builds them lands
@@ -51,7 +59,8 @@ ENTRIES: dict[str, str | None] = {
     "myreports": MY_REPORTS_FLOW,
     "alerts": ALERTS_FLOW,
     "pause": PAUSE_FLOW,
-    "sessions": None,
+    "sessions": SESSIONS_FLOW,
+    "session_new": NEW_SESSION_FLOW,
     "pending": QUEUE_FLOW,
     "announce": ANNOUNCE_FLOW,
 }
@@ -92,6 +101,9 @@ def build_features(catalogs: Catalogs) -> Features:
         *details_flows(),
         queue_flow(),
         announce_flow(),
+        sessions_flow(),
+        new_session_flow(),
+        move_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -104,12 +116,22 @@ def build_features(catalogs: Catalogs) -> Features:
         help_text=help_text,
         coming_soon=coming_soon,
         stop_word=stop_word,
-        actions={REVIEW: review_action, ANSWER: answer_action, CANCEL: cancel_action},
+        actions={
+            REVIEW: review_action,
+            ANSWER: answer_action,
+            CANCEL: cancel_action,
+            RSVP: rsvp_action,
+            MOVE_SESSION: move_action,
+            CANCEL_SESSION: cancel_session_action,
+            ROLL_CALL: roll_call_action,
+            MARK: mark_action,
+        },
         command_handlers={
             "role": set_role,
             "roles": list_roles,
             "whoami": whoami,
             "diffusion": broadcast_progress,
             "announcements": list_scheduled,
+            "checkin": checkin,
         },
     )

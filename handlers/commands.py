@@ -12,6 +12,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("alerts", {"fr": "alertes", "en": "alerts"}, N_("Recevoir les alertes de ma zone")),
     CommandSpec("sessions", {"fr": "sessions", "en": "sessions"}, N_("Sessions du CCS-C")),
+    CommandSpec(
+        "checkin", {"fr": "presence", "en": "checkin"}, N_("Noter ma présence à une session")
+    ),
     CommandSpec("menu", {"fr": "menu", "en": "menu"}, N_("Menu principal")),
     CommandSpec("language", {"fr": "langue", "en": "language"}, N_("Changer de langue")),
     CommandSpec("back", {"fr": "retour", "en": "back"}, N_("Revenir à la question précédente")),
@@ -41,6 +44,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "announcements",
         {"fr": "annonces", "en": "announcements"},
         N_("Annonces programmées"),
+        listed=False,
+    ),
+    CommandSpec(
+        "session_new",
+        {"fr": "session_nouvelle", "en": "newsession"},
+        N_("Créer une session du CCS-C"),
         listed=False,
     ),
     CommandSpec(
