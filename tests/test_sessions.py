@@ -184,7 +184,9 @@ async def test_a_non_member_answering_a_forwarded_invitation_is_refused(kibaru: 
     assert "pas le droit" in await press(stranger, "!rsvp:1:yes")
     assert await outbox_rows(kibaru, "reminder:%") == []
     async with kibaru.db.reading() as conn:
-        cursor = await conn.execute("SELECT subject, detail FROM audit_log WHERE action = 'refused'")
+        cursor = await conn.execute(
+            "SELECT subject, detail FROM audit_log WHERE action = 'refused'"
+        )
         rows = [tuple(r) for r in await cursor.fetchall()]
     assert len(rows) == 1 and rows[0][0] == "session:1"
 
