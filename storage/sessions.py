@@ -264,3 +264,76 @@ async def open_for_checkin(
         (user_id, code, to_db(now), to_db(earliest)),
     )
     return _session(row) if row else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """ "The nth weekday of each month at local_time": nth 1 to 5, or -1 for the last."""
+
+    id: int
+    committee_id: int
+    nth: int
+    weekday: int
+    local_time: str
+    title: str
+    place: str
+    kind: str
+    created_by: int | None
+
+
+async def add_rule(
+    conn: Connection,
+    *,
+    committee_id: int,
+    nth: int,
+    weekday: int,
+    local_time: str,
+    title: str,
+    place: str,
+    kind: str,
+    created_by: int | None,
+    now: datetime,
+) -> int:
+    row = await fetch_one(
+        conn,
+        "INSERT INTO session_rules (committee_id, nth, weekday, local_time, title, place, kind,"
+        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (committee_id, nth, weekday, local_time, title, place, kind, created_by, to_db(now)),
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def active_rules(conn: Connection) -> list[Rule]:
+    rows = await fetch_all(
+        conn,
+        "SELECT id, committee_id, nth, weekday, local_time, title, place, kind, created_by"
+        " FROM session_rules WHERE active = 1 ORDER BY id",
+    )
+    return [
+        Rule(
+            r["id"],
+            r["committee_id"],
+            r["nth"],
+            r["weekday"],
+            r["local_time"],
+            r["title"],
+            r["place"],
+            r["kind"],
+            r["created_by"],
+        )
+        for r in rows
+    ]
+
+
+async def rule_has_session_between(
+    conn: Connection, rule_id: int, start: datetime, end: datetime
+) -> bool:
+    """Whether the rule already made a session in this span (even one since moved inside it
+    or cancelled: a cancelled meeting is not brought back)."""
+    row = await fetch_one(
+        conn,
+        "SELECT 1 FROM sessions WHERE rule_id = ? AND starts_at >= ? AND starts_at < ?",
+        (rule_id, to_db(start), to_db(end)),
+    )
+    return row is not None

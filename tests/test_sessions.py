@@ -79,7 +79,7 @@ async def create_session(
     await secretary.text("Mairie de la Commune IV")
     await secretary.text("Bilan sécuritaire du mois")
     await secretary.tap("Passer")
-    await secretary.tap("Créer")
+    await secretary.tap("Créer et inviter")
 
 
 async def secretary_of_c4(kibaru: Kibaru) -> ChatDriver:
@@ -110,7 +110,7 @@ async def test_creation_invites_every_active_member_in_their_language(kibaru: Ki
     await secretary.tap("Passer")
     assert "vendredi 4 décembre 2026 à 10:00" in secretary.last_text
     assert "2 membres seront invités" in secretary.last_text
-    await secretary.tap("Créer")
+    await secretary.tap("Créer et inviter")
     assert "2 invitations envoyées" in secretary.last_text
     assert "Code de présence" in secretary.last_text
     rows = await outbox_rows(kibaru, "invitation:%")

@@ -106,7 +106,7 @@ async def test_session_invitation_reminder_roll_call_and_check_in(
             ("press", "Passer"),
         ):
             await step(emulator, secretary, action, value)
-        await secretary.press("Créer")
+        await secretary.press("Créer et inviter")
         created = await reply(emulator, secretary, "Code de présence")
         code = (created.text or "").split("Code de présence : ")[1][:4]
         invitation = await reply(emulator, awa, "Invitation")

@@ -3,6 +3,7 @@ how a session is described, and the context of work done outside a conversation 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,11 @@ ANSWER_NAMES = {
     "maybe": N_("🤔 Peut-être"),
     "no": N_("❌ Je ne peux pas"),
 }
+
+
+def new_code() -> str:
+    """Four digits, read out at the meeting: hard to guess from outside the room."""
+    return f"{secrets.randbelow(10_000):04d}"
 
 
 @dataclass

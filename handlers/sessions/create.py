@@ -7,25 +7,28 @@ withdrawn in between must not let a session through.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
 from bot.flow import ChoiceStep, Finish, Flow, Goto, Option, Retry, TextStep, Transition, Turn
 from handlers.review.access import refuse
-from handlers.sessions.common import KIND_NAMES, Context, describe, managed, may_manage, when
+from handlers.sessions.common import (
+    KIND_NAMES,
+    Context,
+    describe,
+    managed,
+    may_manage,
+    new_code,
+    when,
+)
 from handlers.sessions.invitations import invite_members, queue_roll_call
 from handlers.sessions.moment import SessionDay, SessionHour
+from handlers.sessions.rule import describe_rule, fill, rule_for
 from storage import sessions
 
 NEW_SESSION_FLOW = "session_new"
 MAX_TITLE = 120
 MAX_TEXT = 800
-
-
-def new_code() -> str:
-    """Four digits, read out at the meeting: hard to guess from outside the room."""
-    return f"{secrets.randbelow(10_000):04d}"
 
 
 class CommitteeChoice(ChoiceStep):
@@ -156,8 +159,23 @@ class Confirm(ChoiceStep):
         return "\n".join(lines)
 
     async def options(self, turn: Turn) -> Sequence[Option]:
+        t = turn.t
+        repeat: list[Option] = []
+        if turn.answers.get("kind") == "statutory":
+            local = datetime.fromisoformat(str(turn.answers["starts_at"]))
+            nth, weekday = rule_for(local.date())
+            repeat.append(
+                Option(
+                    "repeat",
+                    t._(
+                        "🔁 Créer et répéter {rule}",
+                        rule=describe_rule(t, nth, weekday, local.time()),
+                    ),
+                )
+            )
         return [
             Option("create", turn.t._("✅ Créer et inviter")),
+            *repeat,
             Option("when", turn.t._("🗓️ Changer la date")),
             Option("title", turn.t._("✏️ Changer le titre")),
         ]
@@ -175,6 +193,21 @@ class Confirm(ChoiceStep):
         if starts_at <= turn.now:
             turn.note(turn.t._("Cette heure est passée entre-temps. Donnez une autre date."))
             return Goto(SessionDay.name)
+        rule_id = None
+        if key == "repeat":
+            nth, weekday = rule_for(starts_at.date())
+            rule_id = await sessions.add_rule(
+                turn.conn,
+                committee_id=committee.id,
+                nth=nth,
+                weekday=weekday,
+                local_time=starts_at.strftime("%H:%M"),
+                title=str(turn.answers["title"]),
+                place=str(turn.answers["place"]),
+                kind=str(turn.answers["kind"]),
+                created_by=turn.user.id,
+                now=turn.now,
+            )
         created = await sessions.create(
             turn.conn,
             committee_id=committee.id,
@@ -187,12 +220,25 @@ class Confirm(ChoiceStep):
             checkin_code=new_code(),
             created_by=turn.user.id,
             now=turn.now,
+            rule_id=rule_id,
         )
-        assert created is not None  # no rule: never a duplicate
+        assert created is not None  # a new rule has no session yet: never a duplicate
         ctx = Context.of(turn)
         invited = await invite_members(ctx, created)
         await queue_roll_call(ctx, created, turn.user)
         t = turn.t
+        if rule_id is not None:
+            rules = [r for r in await sessions.active_rules(turn.conn) if r.id == rule_id]
+            more = await fill(ctx, rules)
+            turn.say(
+                t.ngettext(
+                    "🔁 Répétée chaque mois : {n} autre session déjà créée et ses invitations "
+                    "envoyées.",
+                    "🔁 Répétée chaque mois : {n} autres sessions déjà créées et leurs "
+                    "invitations envoyées.",
+                    more,
+                )
+            )
         turn.say(
             t.ngettext(
                 "✅ Session créée, {n} invitation envoyée.",
