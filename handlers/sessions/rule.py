@@ -75,7 +75,7 @@ def occurrences(
     year, month = local.year, local.month
     found: list[datetime] = []
     hour, minute = (int(part) for part in rule.local_time.split(":"))
-    for _ in range(count * 2 + 2):  # months without a fifth weekday are skipped
+    for _ in range(count * 4 + 1):  # months without a fifth weekday are skipped
         day = nth_weekday(year, month, rule.nth, rule.weekday)
         if day is not None:
             start = datetime.combine(day, time(hour, minute), tzinfo=settings.timezone)
