@@ -15,7 +15,7 @@ from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.inbound import ActionEvent
 from bot.outbound import ActionMessage
-from storage import users
+from storage import roles, users
 from storage.roles import Role
 from tests.chat_driver import ChatDriver
 from tests.test_review_flow import outbox_rows, staff
@@ -300,3 +300,41 @@ async def test_roll_call_marks_present_absent_and_the_rest(
         assert [r[0] for r in await cursor.fetchall()] == [1, 0, 0]
     intruder = await member(kibaru, "704")
     assert "pas le droit" in await press(intruder, "!roll:1")
+
+
+async def test_in_bambara_a_secretary_creates_and_a_member_answers(kibaru: Kibaru) -> None:
+    """The new strings are translated at merge; what Babel and the parsers give is checked."""
+    secretary = await member(kibaru, "400", "Bamanankan")
+    async with kibaru.db.transaction() as conn:
+        user = await users.find(conn, "test", "400")
+        assert user is not None
+        await roles.grant(conn, user.id, Role.CCSC_SECRETARY, NOW, "ccsc_bamako_c4")
+    fanta = await member(kibaru, "702", "Bamanankan")
+    await secretary.command("session_nouvelle")
+    await secretary.tap_key(secretary.question.prompt, "statutory")
+    await secretary.text("Lajɛ kalo o kalo")
+    await secretary.text("4 desanburu")  # the month in Bambara
+    assert "juma 4 desanburu 2026" in secretary.last_text
+    await secretary.text("10h")
+    await secretary.text("Komini 4 meri")
+    await secretary.tap_key(secretary.question.prompt, "_skip")
+    await secretary.tap_key(secretary.question.prompt, "_skip")
+    await secretary.tap_key(secretary.question.prompt, "create")
+    invitations = await outbox_rows(kibaru, "invitation:%")
+    assert [r["chat_id"] for r in invitations] == ["400", "702"]  # the secretary is a member
+    invitation = invitations[1]
+    assert "juma 4 desanburu 2026" in str(payload(invitation)["text"])
+    await press(fanta, "!rsvp:1:maybe")
+    rows = await outbox_rows(kibaru, "reminder:%")
+    assert [r["not_before"] for r in rows] == [
+        "2026-12-03T10:00:00.000+00:00",
+        "2026-12-04T08:00:00.000+00:00",
+    ]
+    assert "juma 4 desanburu 2026" in str(payload(rows[0])["text"])
+    await fanta.command("sessions")
+    [listed] = [m for m in fanta.last_replies if isinstance(m, ActionMessage)]
+    assert [b.key for row in listed.actions for b in row] == [
+        "!rsvp:1:yes",
+        "!rsvp:1:maybe",
+        "!rsvp:1:no",
+    ]
