@@ -338,3 +338,14 @@ async def test_in_bambara_a_secretary_creates_and_a_member_answers(kibaru: Kibar
         "!rsvp:1:maybe",
         "!rsvp:1:no",
     ]
+
+
+async def test_erasing_ones_data_stops_ones_reminders(kibaru: Kibaru) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    awa = await member(kibaru, "701")
+    await create_session(secretary)
+    await press(awa, "!rsvp:1:yes")
+    await awa.command("effacer")
+    await awa.tap("Oui")
+    rows = await outbox_rows(kibaru, "reminder:%")
+    assert len(rows) == 2 and all(r["status"] == "cancelled" for r in rows)
