@@ -341,6 +341,7 @@ async def test_in_bambara_a_secretary_creates_and_a_member_answers(kibaru: Kibar
 
 
 async def test_erasing_ones_data_stops_ones_reminders(kibaru: Kibaru) -> None:
+    """By the outbox's own trigger (0004): guarded here because reminders wait for days."""
     secretary = await secretary_of_c4(kibaru)
     awa = await member(kibaru, "701")
     await create_session(secretary)

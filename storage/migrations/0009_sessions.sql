@@ -53,11 +53,3 @@ CREATE INDEX invitations_user ON invitations (user_id);
 -- started, e.g. after downtime): the sender drops it instead of sending it late.
 ALTER TABLE outbox ADD COLUMN expires_at TEXT;
 
--- A person who erases their data (/effacer) gets no more reminders: their invitations go
--- with the users row, and their reminders with the invitations.
-CREATE TRIGGER invitations_gone_stop_reminders AFTER DELETE ON invitations
-BEGIN
-    UPDATE outbox SET status = 'cancelled'
-     WHERE batch = 'reminders:' || OLD.session_id || ':' || OLD.user_id
-       AND status IN ('queued', 'sending');
-END;
