@@ -77,4 +77,6 @@ def describe(t: Translator, session: Session) -> str:
     ]
     if session.agenda:
         lines.append(t._("📝 Ordre du jour : {agenda}", agenda=session.agenda))
+    if session.summary:
+        lines.append(f"ℹ️ {session.summary}")
     return "\n".join(lines)

@@ -37,7 +37,8 @@ class Upcoming(Step):
                 )
             )
         shown = 0
-        for committee in await managed(turn.conn, turn.user.id):
+        mine_to_manage = await managed(turn.conn, turn.user.id)
+        for committee in mine_to_manage:
             for session in await sessions.upcoming_of(turn.conn, committee.id, turn.now):
                 shown += 1
                 answers = await sessions.invited(turn.conn, session.id)
@@ -67,6 +68,8 @@ class Upcoming(Step):
                 )
         if not mine and not shown:
             turn.note(t._("Aucune session à venir pour vous."))
+        if mine_to_manage:
+            turn.note(t._("Pour créer une session : /session_nouvelle"))
         return Finish()
 
     async def ask(self, turn: Turn) -> Message:

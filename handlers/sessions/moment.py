@@ -11,7 +11,6 @@ from datetime import date, datetime, time
 from bot.flow import Goto, Retry, TextStep, Transition, Turn
 from handlers.report.when import (
     DateProblem,
-    DayPeriod,
     TimeProblem,
     parse_time,
     parse_upcoming_date,
@@ -73,7 +72,7 @@ class SessionHour(TextStep):
                 + " "
                 + t._("Donnez une heure entre 0h et 23h59, par exemple 10h ou 15h30.")
             )
-        if not isinstance(parsed, time) or isinstance(parsed, DayPeriod):
+        if not isinstance(parsed, time):  # unreadable, or only "morning", "evening"
             return Retry(
                 t._("Je n'ai pas compris l'heure « {given} ».", given=_shown(text))
                 + " "
