@@ -46,11 +46,12 @@ from handlers.review.queue import QUEUE_FLOW, queue_flow
 from handlers.sessions.attendance import MARK, checkin, mark_action, roll_call_action
 from handlers.sessions.create import NEW_SESSION_FLOW, new_session_flow
 from handlers.sessions.invitations import ROLL_CALL, RSVP
-from handlers.sessions.listing import SESSIONS_FLOW, rsvp_action, sessions_flow
+from handlers.sessions.listing import SESSIONS_FLOW, sessions_flow
 from handlers.sessions.manage import CANCEL as CANCEL_SESSION
 from handlers.sessions.manage import MOVE as MOVE_SESSION
 from handlers.sessions.manage import cancel_action as cancel_session_action
 from handlers.sessions.manage import move_action, move_flow
+from handlers.sessions.rsvp import rsvp_action
 from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
 #: main-menu entries and their flows; None until the issue that builds them lands

@@ -37,6 +37,8 @@ class Session:
     committee_code: str
     committee_name: str
     created_by_user: int | None
+    #: places for those who say "yes"; None: no limit (a statutory meeting)
+    capacity: int | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -49,12 +51,13 @@ class Invitation:
     user_id: int
     answer: str | None
     attended: bool | None
+    waitlisted: bool = False
 
 
 _COLUMNS = (
     "s.id, s.committee_id, s.kind, s.title, s.starts_at, s.place, s.agenda, s.summary,"
     " s.status, s.checkin_code, c.code AS committee_code, c.name AS committee_name,"
-    " s.created_by"
+    " s.created_by, s.capacity"
 )
 _FROM = "FROM sessions s JOIN committees c ON c.id = s.committee_id"
 
@@ -75,6 +78,7 @@ def _session(row: object) -> Session:
         r["committee_code"],  # type: ignore[index]
         r["committee_name"],  # type: ignore[index]
         r["created_by"],  # type: ignore[index]
+        r["capacity"],  # type: ignore[index]
     )
 
 
@@ -102,12 +106,14 @@ async def create(
     created_by: int | None,
     now: datetime,
     rule_id: int | None = None,
+    capacity: int | None = None,
 ) -> Session | None:
     """None when the monthly rule already created this one (same rule, same start)."""
     row = await fetch_one(
         conn,
         "INSERT INTO sessions (committee_id, kind, title, starts_at, place, agenda, summary,"
-        " checkin_code, rule_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " checkin_code, rule_id, created_by, created_at, capacity)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (rule_id, starts_at) DO NOTHING RETURNING id",
         (
             committee_id,
@@ -121,6 +127,7 @@ async def create(
             rule_id,
             created_by,
             to_db(now),
+            capacity,
         ),
     )
     return await get(conn, row["id"]) if row else None
@@ -153,22 +160,58 @@ async def invite(conn: Connection, session_id: int, user_id: int) -> bool:
 async def invitation(conn: Connection, session_id: int, user_id: int) -> Invitation | None:
     row = await fetch_one(
         conn,
-        "SELECT session_id, user_id, answer, attended FROM invitations"
+        "SELECT session_id, user_id, answer, attended, waitlisted FROM invitations"
         " WHERE session_id = ? AND user_id = ?",
         (session_id, user_id),
     )
     if row is None:
         return None
     attended = None if row["attended"] is None else bool(row["attended"])
-    return Invitation(row["session_id"], row["user_id"], row["answer"], attended)
+    return Invitation(
+        row["session_id"], row["user_id"], row["answer"], attended, bool(row["waitlisted"])
+    )
 
 
 async def answer(
-    conn: Connection, session_id: int, user_id: int, value: str, now: datetime
+    conn: Connection,
+    session_id: int,
+    user_id: int,
+    value: str,
+    now: datetime,
+    waitlisted: bool = False,
 ) -> None:
     await conn.execute(
-        "UPDATE invitations SET answer = ?, answered_at = ? WHERE session_id = ? AND user_id = ?",
-        (value, to_db(now), session_id, user_id),
+        "UPDATE invitations SET answer = ?, answered_at = ?, waitlisted = ?"
+        " WHERE session_id = ? AND user_id = ?",
+        (value, to_db(now), int(waitlisted), session_id, user_id),
+    )
+
+
+async def places_taken(conn: Connection, session_id: int) -> int:
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM invitations WHERE session_id = ? AND answer = 'yes'"
+        " AND waitlisted = 0",
+        (session_id,),
+    )
+    return int(row[0]) if row else 0
+
+
+async def waiting(conn: Connection, session_id: int) -> list[int]:
+    """User ids on the waiting list, first come first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT user_id FROM invitations WHERE session_id = ? AND waitlisted = 1"
+        " ORDER BY answered_at, user_id",
+        (session_id,),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def promote(conn: Connection, session_id: int, user_id: int) -> None:
+    await conn.execute(
+        "UPDATE invitations SET waitlisted = 0 WHERE session_id = ? AND user_id = ?",
+        (session_id, user_id),
     )
 
 
@@ -176,7 +219,8 @@ async def invited(conn: Connection, session_id: int) -> list[tuple[User, Invitat
     """Everyone invited, with their answer and attendance."""
     rows = await fetch_all(
         conn,
-        "SELECT u.*, i.session_id, i.user_id, i.answer, i.attended FROM invitations i"
+        "SELECT u.*, i.session_id, i.user_id, i.answer, i.attended, i.waitlisted"
+        " FROM invitations i"
         " JOIN users u ON u.id = i.user_id WHERE i.session_id = ? ORDER BY u.id",
         (session_id,),
     )
@@ -188,6 +232,7 @@ async def invited(conn: Connection, session_id: int) -> list[tuple[User, Invitat
                 r["user_id"],
                 r["answer"],
                 None if r["attended"] is None else bool(r["attended"]),
+                bool(r["waitlisted"]),
             ),
         )
         for r in rows

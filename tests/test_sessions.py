@@ -350,3 +350,41 @@ async def test_erasing_ones_data_stops_ones_reminders(kibaru: Kibaru) -> None:
     await awa.tap("Oui")
     rows = await outbox_rows(kibaru, "reminder:%")
     assert len(rows) == 2 and all(r["status"] == "cancelled" for r in rows)
+
+
+async def test_a_training_with_places_has_a_waiting_list_that_moves_up(kibaru: Kibaru) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    awa, moussa, fanta = [await member(kibaru, chat) for chat in ("701", "702", "703")]
+    await secretary.command("session_nouvelle")
+    await secretary.tap("Formation")
+    await secretary.text("Formation aux premiers secours")
+    await secretary.text("4/12")
+    await secretary.text("9h")
+    await secretary.text("Centre de santé de Lafiabougou")
+    await secretary.tap("Passer")
+    await secretary.tap("Passer")
+    await secretary.text("beaucoup")
+    assert "« beaucoup » n'est pas un nombre de places" in secretary.last_text
+    await secretary.text("1")
+    assert "👥 1 place, puis liste d'attente" in secretary.last_text
+    await secretary.tap("Créer et inviter")
+    assert "Réponse enregistrée" in await press(awa, "!rsvp:1:yes")
+    assert "n° 1 sur la liste d'attente" in await press(moussa, "!rsvp:1:yes")
+    assert "n° 2 sur la liste d'attente" in await press(fanta, "!rsvp:1:yes")
+    reminders = await outbox_rows(kibaru, "reminder:%")
+    assert {str(r["key"]).split(":")[2] for r in reminders} == {str(await user_id(kibaru, "701"))}
+    await moussa.command("sessions")
+    [listed] = [m for m in moussa.last_replies if isinstance(m, ActionMessage)]
+    assert "liste d'attente" in listed.text
+    await press(awa, "!rsvp:1:no")  # Awa's place goes to Moussa, first in line
+    [told] = await outbox_rows(kibaru, "session-place:%")
+    assert told["chat_id"] == "702" and "place s'est libérée" in str(payload(told)["text"])
+    queued = [r for r in await outbox_rows(kibaru, "reminder:%") if r["status"] == "queued"]
+    assert {str(r["key"]).split(":")[2] for r in queued} == {str(await user_id(kibaru, "702"))}
+    async with kibaru.db.reading() as conn:
+        cursor = await conn.execute("SELECT answer, waitlisted FROM invitations ORDER BY user_id")
+        assert [tuple(r) for r in await cursor.fetchall()] == [
+            ("no", 0),
+            ("yes", 0),
+            ("yes", 1),
+        ]

@@ -126,10 +126,45 @@ class Summary(TextStep):
 
     async def typed(self, turn: Turn, text: str) -> Transition:
         turn.answers["summary"] = text[:MAX_TEXT]
-        return Goto(Confirm.name)
+        return Goto(Capacity.name)
 
     async def skipped(self, turn: Turn) -> Transition:
         turn.answers["summary"] = None
+        return Goto(Capacity.name)
+
+
+class Capacity(TextStep):
+    """A training or a workshop may have a limited number of places; a statutory meeting is
+    for every member, so it is not asked."""
+
+    name = "capacity"
+    optional = True
+
+    async def enter(self, turn: Turn) -> Goto | Finish | None:
+        if turn.answers.get("kind") == "statutory":
+            turn.answers["capacity"] = None
+            return Goto(Confirm.name)
+        return None
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._(
+            "Combien de places ? Tapez un nombre, ou « Passer » si le nombre n'est pas limité."
+        )
+
+    async def typed(self, turn: Turn, text: str) -> Transition:
+        if not text.isdigit() or not 1 <= int(text) <= 10_000:
+            return Retry(
+                turn.t._(
+                    "« {given} » n'est pas un nombre de places. Tapez un nombre comme 30, "
+                    "ou « Passer ».",
+                    given=text[:20],
+                )
+            )
+        turn.answers["capacity"] = int(text)
+        return Goto(Confirm.name)
+
+    async def skipped(self, turn: Turn) -> Transition:
+        turn.answers["capacity"] = None
         return Goto(Confirm.name)
 
 
@@ -153,6 +188,14 @@ class Confirm(ChoiceStep):
             lines.append(t._("📝 Ordre du jour : {agenda}", agenda=turn.answers["agenda"]))
         if turn.answers.get("summary"):
             lines.append(t._("ℹ️ {summary}", summary=turn.answers["summary"]))
+        if turn.answers.get("capacity"):
+            lines.append(
+                t.ngettext(
+                    "👥 {n} place, puis liste d'attente",
+                    "👥 {n} places, puis liste d'attente",
+                    int(turn.answers["capacity"]),
+                )
+            )
         lines.append(
             t.ngettext("{n} membre sera invité.", "{n} membres seront invités.", len(members))
         )
@@ -221,6 +264,7 @@ class Confirm(ChoiceStep):
             created_by=turn.user.id,
             now=turn.now,
             rule_id=rule_id,
+            capacity=turn.answers.get("capacity"),
         )
         assert created is not None  # a new rule has no session yet: never a duplicate
         ctx = Context.of(turn)
@@ -269,6 +313,7 @@ def new_session_flow() -> Flow:
             Place(),
             Agenda(),
             Summary(),
+            Capacity(),
             Confirm(),
         ],
     )

@@ -4,12 +4,11 @@ to move or cancel each. And the answer buttons themselves (RSVP)."""
 
 from __future__ import annotations
 
-from bot.flow import Finish, Flow, Goto, Retry, Step, Transition, Turn
-from bot.inbound import ActionEvent, InboundEvent, action_data
+from bot.flow import Finish, Flow, Goto, Step, Transition, Turn
+from bot.inbound import InboundEvent, action_data
 from bot.outbound import ActionMessage, Button, Message
-from handlers.review.access import refuse
-from handlers.sessions.common import ANSWER_NAMES, Context, describe, managed, when
-from handlers.sessions.invitations import cancel_reminders, rsvp_buttons, schedule_reminders
+from handlers.sessions.common import ANSWER_NAMES, describe, managed
+from handlers.sessions.invitations import rsvp_buttons
 from handlers.sessions.manage import CANCEL, MOVE
 from storage import sessions
 
@@ -30,6 +29,9 @@ class Upcoming(Step):
         mine = await sessions.upcoming_for(turn.conn, turn.user.id, turn.now)
         for session, answer in mine:
             said = t._(ANSWER_NAMES[answer]) if answer else t._("pas encore répondu")
+            invitation = await sessions.invitation(turn.conn, session.id, turn.user.id)
+            if invitation is not None and invitation.waitlisted:
+                said += " " + t._("(sur la liste d'attente)")
             turn.out.append(
                 ActionMessage(
                     describe(t, session) + "\n" + t._("Votre réponse : {answer}", answer=said),
@@ -81,37 +83,3 @@ class Upcoming(Step):
 
 def sessions_flow() -> Flow:
     return Flow(SESSIONS_FLOW, [Upcoming()])
-
-
-async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
-    """rsvp:<session>:<answer>: only the person invited may answer, until the start."""
-    raw, value = (*event.args, "", "")[:2]
-    session = await sessions.get(turn.conn, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    invitation = await sessions.invitation(turn.conn, session.id, turn.user.id) if session else None
-    if session is None or invitation is None or value not in ANSWER_NAMES:
-        await refuse(turn, "session:rsvp", f"session:{raw[:12]}")
-        return Retry()
-    t = turn.t
-    if session.cancelled:
-        turn.note(t._("Cette session a été annulée."))
-        return Retry()
-    if session.starts_at <= turn.now:
-        turn.note(t._("Cette session a déjà commencé : la réponse ne peut plus changer."))
-        return Retry()
-    if invitation.answer == value:
-        turn.note(t._("C'est déjà votre réponse : {answer}.", answer=t._(ANSWER_NAMES[value])))
-        return Retry()
-    ctx = Context.of(turn)
-    await sessions.answer(turn.conn, session.id, turn.user.id, value, turn.now)
-    await cancel_reminders(ctx, session.id, turn.user.id)
-    if value in ("yes", "maybe"):
-        await schedule_reminders(ctx, session, turn.user)
-    turn.note(
-        t._(
-            "Réponse enregistrée : {answer} — « {title} », {when}. /sessions pour la changer.",
-            answer=t._(ANSWER_NAMES[value]),
-            title=session.title,
-            when=when(t, session.starts_at),
-        )
-    )
-    return Retry()
