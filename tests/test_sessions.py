@@ -388,3 +388,28 @@ async def test_a_training_with_places_has_a_waiting_list_that_moves_up(kibaru: K
             ("yes", 0),
             ("yes", 1),
         ]
+
+
+async def test_an_expired_row_is_dropped_when_claimed_not_sent(kibaru: Kibaru) -> None:
+    from datetime import timedelta
+
+    from storage import outbox
+
+    async with kibaru.db.transaction() as conn:
+        for key, expires in (("late", NOW - timedelta(minutes=1)), ("fine", NOW + timedelta(1))):
+            await outbox.enqueue(
+                conn,
+                key=key,
+                channel="test",
+                chat_id="701",
+                outgoing=outbox.Outgoing("⏰"),
+                now=NOW - timedelta(hours=3),
+                kind="reminder",
+                not_before=NOW - timedelta(hours=2),
+                expires_at=expires,
+            )
+        rows = await outbox.due(conn, ["test"], NOW, 10)
+        claimed = await outbox.mark_sending(conn, [r.id for r in rows], NOW)
+    assert [r.key for r in rows if r.id in claimed] == ["fine"]
+    statuses = {str(r["key"]): r["status"] for r in await outbox_rows(kibaru)}
+    assert statuses == {"late": "cancelled", "fine": "sending"}
