@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app import Kibaru
 from handlers.report.flow import purge_expired_drafts
 from handlers.review.queue import escalate_overdue
+from handlers.sessions.rule import create_from_rules
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ class Jobs:
             "escalate_overdue_reviews",
             timedelta(minutes=5),
             lambda: escalate_overdue(
+                self.kibaru.db, self.kibaru.clock, self.kibaru.settings, self.kibaru.catalogs
+            ),
+        )
+        self.add(
+            "session_rules",
+            timedelta(hours=1),
+            lambda: create_from_rules(
                 self.kibaru.db, self.kibaru.clock, self.kibaru.settings, self.kibaru.catalogs
             ),
         )

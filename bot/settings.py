@@ -53,6 +53,8 @@ class Settings:
     #: the oldest age counted as "youth" in CCS-C participation figures: the upper bound of
     #: an age group (17, 24 or 35), since only age groups are asked
     youth_max_age: int = 35
+    #: how long before a CCS-C session those who answered yes or maybe are reminded
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
 
     @property
     def timezone_name(self) -> str:
@@ -179,6 +181,25 @@ def parse_duration(variable: str, raw: str | None, default: timedelta) -> timede
     return duration
 
 
+def parse_reminders(raw: str | None) -> tuple[timedelta, ...]:
+    """ "24h,2h": each a duration before the start; an empty value keeps the default, and
+    "none" turns reminders off."""
+    default = (timedelta(hours=24), timedelta(hours=2))
+    if raw is None or not raw.strip():
+        return default
+    if raw.strip().lower() in ("none", "off", "0"):
+        return ()
+    found: list[timedelta] = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        delay = parse_duration("KIBARU_REMINDERS", part, default[0])
+        if delay > timedelta(days=30):
+            raise SettingsError("KIBARU_REMINDERS", f"'{part.strip()}' is more than 30 days")
+        found.append(delay)
+    return tuple(sorted(set(found), reverse=True))
+
+
 def _parse_media_dir(raw: str | None) -> Path:
     path = Path((raw or "").strip() or "media")
     if path.exists() and not path.is_dir():
@@ -237,4 +258,5 @@ def load_settings(
             "KIBARU_REVIEW_SLA_URGENT", env.get("KIBARU_REVIEW_SLA_URGENT"), timedelta(minutes=30)
         ),
         youth_max_age=_parse_youth_max_age(env.get("KIBARU_YOUTH_MAX_AGE")),
+        reminders=parse_reminders(env.get("KIBARU_REMINDERS")),
     )

@@ -47,6 +47,15 @@ from handlers.review.decisions import decision_flows
 from handlers.review.details import ANSWER, details_flows
 from handlers.review.posting import REVIEW
 from handlers.review.queue import QUEUE_FLOW, queue_flow
+from handlers.sessions.attendance import MARK, checkin, mark_action, roll_call_action
+from handlers.sessions.create import NEW_SESSION_FLOW, new_session_flow
+from handlers.sessions.invitations import ROLL_CALL, RSVP
+from handlers.sessions.listing import SESSIONS_FLOW, sessions_flow
+from handlers.sessions.manage import CANCEL as CANCEL_SESSION
+from handlers.sessions.manage import MOVE as MOVE_SESSION
+from handlers.sessions.manage import cancel_action as cancel_session_action
+from handlers.sessions.manage import move_action, move_flow
+from handlers.sessions.rsvp import rsvp_action
 from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
 #: main-menu entries and their flows; None until the issue that builds them lands
@@ -55,7 +64,8 @@ ENTRIES: dict[str, str | None] = {
     "myreports": MY_REPORTS_FLOW,
     "alerts": ALERTS_FLOW,
     "pause": PAUSE_FLOW,
-    "sessions": None,
+    "sessions": SESSIONS_FLOW,
+    "session_new": NEW_SESSION_FLOW,
     "pending": QUEUE_FLOW,
     "announce": ANNOUNCE_FLOW,
     "ccsc": CCSC_FLOW,
@@ -98,6 +108,9 @@ def build_features(catalogs: Catalogs) -> Features:
         queue_flow(),
         announce_flow(),
         ccsc_flow(),
+        sessions_flow(),
+        new_session_flow(),
+        move_flow(),
     ]
     return Features(
         flows={f.name: f for f in flows},
@@ -116,6 +129,11 @@ def build_features(catalogs: Catalogs) -> Features:
             CANCEL: cancel_action,
             DECIDE: decide_action,
             REMOVE: remove_action,
+            RSVP: rsvp_action,
+            MOVE_SESSION: move_action,
+            CANCEL_SESSION: cancel_session_action,
+            ROLL_CALL: roll_call_action,
+            MARK: mark_action,
         },
         command_handlers={
             "role": set_role,
@@ -126,5 +144,6 @@ def build_features(catalogs: Catalogs) -> Features:
             "members": list_members,
             "participation": participation,
             "new_committee": new_committee,
+            "checkin": checkin,
         },
     )

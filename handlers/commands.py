@@ -13,6 +13,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("alerts", {"fr": "alertes", "en": "alerts"}, N_("Recevoir les alertes de ma zone")),
     CommandSpec("sessions", {"fr": "sessions", "en": "sessions"}, N_("Sessions du CCS-C")),
     CommandSpec("ccsc", {"fr": "ccsc", "en": "ccsc"}, N_("Rejoindre un comité CCS-C")),
+    CommandSpec(
+        "checkin", {"fr": "presence", "en": "checkin"}, N_("Noter ma présence à une session")
+    ),
     CommandSpec("menu", {"fr": "menu", "en": "menu"}, N_("Menu principal")),
     CommandSpec("language", {"fr": "langue", "en": "language"}, N_("Changer de langue")),
     CommandSpec("back", {"fr": "retour", "en": "back"}, N_("Revenir à la question précédente")),
@@ -57,6 +60,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "new_committee",
         {"fr": "comite_nouveau", "en": "new_committee"},
         N_("Créer un comité CCS-C"),
+        listed=False,
+    ),
+    CommandSpec(
+        "session_new",
+        {"fr": "session_nouvelle", "en": "newsession"},
+        N_("Créer une session du CCS-C"),
         listed=False,
     ),
     CommandSpec(

@@ -100,15 +100,20 @@ async def enqueue(
     user_id: int | None = None,
     not_before: datetime | None = None,
     batch: str | None = None,
+    expires_at: datetime | None = None,
 ) -> bool:
     """Queue a message; False (and nothing changed) if `key` was queued before.
+
+    A row still unsent at `expires_at` is dropped by the sender (a reminder of a session
+    that has already started).
 
     The sender only learns of it once it is committed: call the sender's `kick()` after the
     transaction (the Telegram channel does after each batch of updates)."""
     due = max(now, not_before) if not_before is not None else now
     cursor = await conn.execute(
         "INSERT INTO outbox (key, kind, channel, chat_id, user_id, payload, not_before,"
-        " next_attempt_at, batch, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " next_attempt_at, batch, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (key) DO NOTHING",
         (
             key,
@@ -121,6 +126,7 @@ async def enqueue(
             stamp(due),
             batch,
             stamp(now),
+            stamp(expires_at) if expires_at is not None else None,
         ),
     )
     return cursor.rowcount == 1
@@ -213,11 +219,20 @@ async def next_due(conn: Connection, channels: Sequence[str]) -> datetime | None
     return from_db(row[0]) if row and row[0] else None
 
 
-async def mark_sending(conn: Connection, ids: Sequence[int]) -> list[int]:
+async def mark_sending(
+    conn: Connection, ids: Sequence[int], now: datetime | None = None
+) -> list[int]:
     """Claim queued rows for sending; the ids actually claimed (a row cancelled meanwhile is
-    not)."""
+    not, nor one expired at `now`: that one is cancelled instead of sent late)."""
     claimed: list[int] = []
     for row_id in ids:
+        if now is not None:
+            await conn.execute(
+                "UPDATE outbox SET status = 'cancelled', last_error = 'expired'"
+                " WHERE id = ? AND status = 'queued' AND expires_at IS NOT NULL"
+                " AND expires_at <= ?",
+                (row_id, stamp(now)),
+            )
         cursor = await conn.execute(
             "UPDATE outbox SET status = 'sending' WHERE id = ? AND status = 'queued'", (row_id,)
         )

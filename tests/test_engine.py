@@ -108,14 +108,16 @@ async def test_number_out_of_range_is_refused(chat: ChatDriver) -> None:
     assert "Je n'ai pas compris" in chat.last.text
 
 
-async def test_menu_entries_not_built_yet_say_coming_soon(chat: ChatDriver) -> None:
+async def test_the_sessions_entry_answers_by_number_label_word_and_command(
+    chat: ChatDriver,
+) -> None:
     await onboard(chat)
     for entry in ("4", "Sessions CCS-C", "sessions"):
         await chat.text(entry)
-        assert "arrive bientôt" in chat.last.text
+        assert "Aucune session à venir" in chat.last.text
         assert MENU in chat.last.text
     await chat.command("sessions")
-    assert "arrive bientôt" in chat.last.text
+    assert "Aucune session à venir" in chat.last.text
 
 
 async def test_menu_help_and_language_entries(chat: ChatDriver) -> None:
@@ -427,7 +429,7 @@ async def test_state_of_a_removed_flow_falls_back_to_the_menu(
         state.frames.append(conversations.Frame("retired_flow", "gone"))
         await conversations.save(conn, user.id, state, kibaru.clock.now())
     await chat.text("4")
-    assert "arrive bientôt" in chat.last.text
+    assert "Aucune session à venir" in chat.last.text
 
 
 async def test_bambara_words_typed_without_special_letters(chat: ChatDriver) -> None:

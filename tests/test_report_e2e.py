@@ -185,6 +185,7 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
             "probe",
             "purge_expired_drafts",
             "escalate_overdue_reviews",
+            "session_rules",
         }
     finally:
         jobs.stop()

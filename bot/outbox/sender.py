@@ -223,7 +223,7 @@ class OutboxSender:
             return 0
         try:
             async with self.db.transaction() as conn:
-                claimed_ids = set(await outbox.mark_sending(conn, [row.id for row in chosen]))
+                claimed_ids = set(await outbox.mark_sending(conn, [row.id for row in chosen], now))
                 for row_id, ready in later:
                     await outbox.postpone(conn, row_id, ready)
         except BaseException:

@@ -1,0 +1,99 @@
+"""The three answer buttons of an invitation (RSVP), usable until the session starts.
+
+Only the person invited may answer: an invitation forwarded to someone else is refused and
+audited. When the session has a capacity, a "yes" beyond it goes on the waiting list (no
+reminders yet), and a place freed by a changed answer goes to the first one waiting, who is
+told and gets their reminders.
+"""
+
+from __future__ import annotations
+
+from bot.flow import Retry, Transition, Turn
+from bot.inbound import ActionEvent
+from handlers.review.access import refuse
+from handlers.sessions.common import ANSWER_NAMES, Context, when
+from handlers.sessions.invitations import cancel_reminders, schedule_reminders
+from storage import outbox, sessions, users
+from storage.outbox import Outgoing
+from storage.sessions import Session
+
+
+async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
+    """rsvp:<session>:<yes|maybe|no>."""
+    raw, value = (*event.args, "", "")[:2]
+    session = await sessions.get(turn.conn, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    invitation = await sessions.invitation(turn.conn, session.id, turn.user.id) if session else None
+    if session is None or invitation is None or value not in ANSWER_NAMES:
+        await refuse(turn, "session:rsvp", f"session:{raw[:12]}")
+        return Retry()
+    t = turn.t
+    if session.cancelled:
+        turn.note(t._("Cette session a été annulée."))
+        return Retry()
+    if session.starts_at <= turn.now:
+        turn.note(t._("Cette session a déjà commencé : la réponse ne peut plus changer."))
+        return Retry()
+    if invitation.answer == value:
+        turn.note(t._("C'est déjà votre réponse : {answer}.", answer=t._(ANSWER_NAMES[value])))
+        return Retry()
+    ctx = Context.of(turn)
+    held_a_place = invitation.answer == "yes" and not invitation.waitlisted
+    full = (
+        value == "yes"
+        and session.capacity is not None
+        and await sessions.places_taken(turn.conn, session.id) >= session.capacity
+    )
+    await sessions.answer(turn.conn, session.id, turn.user.id, value, turn.now, waitlisted=full)
+    await cancel_reminders(ctx, session.id, turn.user.id)
+    if value in ("yes", "maybe") and not full:
+        await schedule_reminders(ctx, session, turn.user)
+    if held_a_place:
+        await _move_up(ctx, session)
+    if full:
+        position = (await sessions.waiting(turn.conn, session.id)).index(turn.user.id) + 1
+        turn.note(
+            t._(
+                "La session est complète : vous êtes n° {position} sur la liste d'attente. "
+                "Vous serez prévenu si une place se libère.",
+                position=t.number(position),
+            )
+        )
+        return Retry()
+    turn.note(
+        t._(
+            "Réponse enregistrée : {answer} — « {title} », {when}. /sessions pour la changer.",
+            answer=t._(ANSWER_NAMES[value]),
+            title=session.title,
+            when=when(t, session.starts_at),
+        )
+    )
+    return Retry()
+
+
+async def _move_up(ctx: Context, session: Session) -> None:
+    """A place was freed: the first one waiting gets it, is told, and gets reminders."""
+    waiting = await sessions.waiting(ctx.conn, session.id)
+    if not waiting:
+        return
+    user = await users.get(ctx.conn, waiting[0])
+    if user is None:
+        return
+    await sessions.promote(ctx.conn, session.id, user.id)
+    await schedule_reminders(ctx, session, user)
+    t = ctx.translator(user.language)
+    await outbox.enqueue(
+        ctx.conn,
+        key=f"session-place:{session.id}:{user.id}:{int(ctx.now.timestamp())}",
+        kind="notice",
+        channel=user.channel,
+        chat_id=user.chat_id,
+        user_id=user.id,
+        outgoing=Outgoing(
+            t._(
+                "🎉 Une place s'est libérée : vous êtes inscrit à « {title} », {when}.",
+                title=session.title,
+                when=when(t, session.starts_at),
+            )
+        ),
+        now=ctx.now,
+    )
