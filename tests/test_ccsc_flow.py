@@ -179,6 +179,8 @@ async def test_a_known_profile_is_offered_and_a_member_can_leave(kibaru: Kibaru)
     assert "quitté" in member.last_text
     async with kibaru.db.reading() as conn:
         assert not await roles.has_role(conn, user.id, Role.CCSC_MEMBER, C4)
+    told = [r for r in await outbox_rows(kibaru, "ccsc:left:%") if r["chat_id"] == "500"]
+    assert len(told) == 1 and "a quitté le CCS-C Commune IV" in str(payload(told[0])["text"])
 
 
 async def test_secretaries_list_and_remove_members(kibaru: Kibaru) -> None:

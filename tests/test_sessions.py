@@ -413,3 +413,23 @@ async def test_an_expired_row_is_dropped_when_claimed_not_sent(kibaru: Kibaru) -
     assert [r.key for r in rows if r.id in claimed] == ["fine"]
     statuses = {str(r["key"]): r["status"] for r in await outbox_rows(kibaru)}
     assert statuses == {"late": "cancelled", "fine": "sending"}
+
+
+async def test_a_member_approved_later_is_invited_to_the_sessions_already_planned(
+    kibaru: Kibaru,
+) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    await member(kibaru, "701")
+    await create_session(secretary)
+    newcomer = ChatDriver(kibaru.conversations, chat_id="704")
+    await newcomer.command("start")
+    await newcomer.tap("Français")
+    await newcomer.command("ccsc")
+    await newcomer.tap("Commune IV")
+    for answer in ("3", "2", "4", "Issa", "1"):  # civil society, man, over 35, name, send
+        await newcomer.text(answer)
+    [request] = [r for r in await outbox_rows(kibaru, "ccsc:ask:%") if r["chat_id"] == "400"]
+    [approve] = [d for d in button_datas(request) if d.endswith(":ok")]
+    assert "membre" in await press(secretary, approve)
+    rows = await outbox_rows(kibaru, "invitation:%")
+    assert sorted(str(r["chat_id"]) for r in rows) == ["701", "704"]

@@ -92,7 +92,10 @@ class Leave(ChoiceStep):
         committee = await committees.get(turn.conn, member.committee_id)
         # A pending request is withdrawn the same way: a secretary pressing later is told
         # it was handled already.
+        was_active = member.status is MemberStatus.ACTIVE
         await committees.end(turn.conn, member.id, MemberStatus.LEFT, turn.user.id, turn.now)
+        if was_active and committee is not None:
+            await notify.tell_managers_left(turn.conn, committee, member, turn.translator, turn.now)
         turn.note(
             turn.t._(
                 "Vous avez quitté le {committee}. Vous pouvez revenir avec /ccsc.",

@@ -60,6 +60,38 @@ async def ask_managers(
     return sent
 
 
+async def tell_managers_left(
+    conn: Connection,
+    committee: Committee,
+    member: Member,
+    translator_for: Callable[[str | None], Translator],
+    now: datetime,
+) -> int:
+    """The committee's secretaries (and coordinators) learn that a member left."""
+    sent = 0
+    for manager in await committees.managers(conn, committee):
+        if manager.id == member.user_id:
+            continue
+        t = translator_for(manager.language)
+        sent += await outbox.enqueue(
+            conn,
+            key=f"ccsc:left:{member.id}:{to_db(now)}:{manager.id}",
+            kind="notice",
+            channel=manager.channel,
+            chat_id=manager.chat_id,
+            user_id=manager.id,
+            outgoing=Outgoing(
+                t._(
+                    "🏛️ {name} a quitté le {committee}.",
+                    name=member.display_name or "—",
+                    committee=committee.name,
+                )
+            ),
+            now=now,
+        )
+    return sent
+
+
 async def tell_member(
     conn: Connection,
     member: Member,

@@ -17,7 +17,9 @@ from handlers.ccsc import notify
 from handlers.ccsc.labels import member_type_label
 from handlers.report import places
 from handlers.review.access import refuse
-from storage import committees, roles
+from handlers.sessions.common import Context
+from handlers.sessions.invitations import invite_members
+from storage import committees, roles, sessions
 from storage.committees import Committee, MemberStatus
 from storage.roles import Role
 
@@ -48,6 +50,10 @@ async def decide_action(turn: Turn, event: ActionEvent) -> Transition:
         return Retry()
     render = notify.approved(committee) if verb == "ok" else notify.declined(committee)
     await notify.tell_member(turn.conn, decided, verb, render, turn.translator, turn.now)
+    if verb == "ok":  # a new member is invited to the sessions already planned
+        ctx = Context.of(turn)
+        for session in await sessions.upcoming_of(turn.conn, committee.id, turn.now):
+            await invite_members(ctx, session)
     name = decided.display_name or "—"
     turn.note(
         t._("✅ {name} est maintenant membre du {committee}.", name=name, committee=committee.name)
