@@ -433,3 +433,31 @@ async def test_a_member_approved_later_is_invited_to_the_sessions_already_planne
     assert "membre" in await press(secretary, approve)
     rows = await outbox_rows(kibaru, "invitation:%")
     assert sorted(str(r["chat_id"]) for r in rows) == ["701", "704"]
+
+
+async def test_a_big_committee_gets_its_roll_call_in_pages(
+    kibaru: Kibaru, clock: ManualClock
+) -> None:
+    """85 members: three messages of at most 40 (Telegram allows 100 buttons a keyboard);
+    a tap shows again only the page of the member marked."""
+    secretary = await secretary_of_c4(kibaru)
+    async with kibaru.db.transaction() as conn:
+        for number in range(85):
+            user, _ = await users.get_or_create(conn, "test", f"9{number:03d}", NOW)
+            await conn.execute(
+                "INSERT INTO committee_members (committee_id, user_id, member_type, status,"
+                " requested_at) SELECT id, ?, 'youth', 'active', ? FROM committees"
+                " WHERE code = 'ccsc_bamako_c4'",
+                (user.id, NOW.isoformat()),
+            )
+    await create_session(secretary, day="demain", hour="10h")
+    clock.set(datetime(2026, 11, 24, 10, 30, tzinfo=UTC))
+    await press(secretary, "!roll:1")
+    pages = [m for m in secretary.last_replies if isinstance(m, ActionMessage)]
+    assert [len(p.actions) for p in pages] == [40, 40, 6]  # 5 members and "the rest"
+    assert all(sum(len(row) for row in p.actions) <= 100 for p in pages)
+    assert pages[2].text.endswith("3/3")
+    last = await user_id(kibaru, "9084")
+    await press(secretary, f"!mk:1:{last}:1")
+    [again] = [m for m in secretary.last_replies if isinstance(m, ActionMessage)]
+    assert again.text.endswith("3/3") and "✅" in again.actions[4][0].label

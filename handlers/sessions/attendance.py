@@ -70,25 +70,46 @@ async def _why_not(turn: Turn, code: str) -> str:
     )
 
 
-async def _roll_message(turn: Turn, session: Session) -> ActionMessage:
+#: members per roll-call message: two buttons each, within Telegram's 100 buttons a keyboard
+PAGE = 40
+
+
+async def _roll_messages(
+    turn: Turn, session: Session, only_for: int | None = None
+) -> list[ActionMessage]:
+    """The roll call, PAGE members per message (a big committee gets several); with
+    `only_for`, just the page holding that member (after a tap, only it is shown again)."""
     t = turn.t
-    rows: list[tuple[Button, ...]] = []
-    for user, invitation in await sessions.invited(turn.conn, session.id):
-        name = await _name(turn, user.id)
-        mark = {True: "✅", False: "❌", None: "▫️"}[invitation.attended]
-        rows.append(
-            (
-                Button(
-                    action_data(MARK, session.id, user.id, 1), f"{mark} {name} · " + t._("présent")
-                ),
-                Button(action_data(MARK, session.id, user.id, 0), t._("absent")),
+    invited = await sessions.invited(turn.conn, session.id)
+    pages = [invited[i : i + PAGE] for i in range(0, len(invited), PAGE)] or [[]]
+    messages: list[ActionMessage] = []
+    for number, page in enumerate(pages, start=1):
+        if only_for is not None and all(user.id != only_for for user, _ in page):
+            continue
+        rows: list[tuple[Button, ...]] = []
+        for user, invitation in page:
+            name = await _name(turn, user.id)
+            mark = {True: "✅", False: "❌", None: "▫️"}[invitation.attended]
+            rows.append(
+                (
+                    Button(
+                        action_data(MARK, session.id, user.id, 1),
+                        f"{mark} {name} · " + t._("présent"),
+                    ),
+                    Button(action_data(MARK, session.id, user.id, 0), t._("absent")),
+                )
             )
+        if number == len(pages):
+            rows.append(
+                (Button(action_data(MARK, session.id, "rest"), t._("Marquer les autres absents")),)
+            )
+        title = t._(
+            "📋 Appel : « {title} » (code {code})", title=session.title, code=session.checkin_code
         )
-    rows.append((Button(action_data(MARK, session.id, "rest"), t._("Marquer les autres absents")),))
-    return ActionMessage(
-        t._("📋 Appel : « {title} » (code {code})", title=session.title, code=session.checkin_code),
-        actions=tuple(rows),
-    )
+        if len(pages) > 1:
+            title += f" · {number}/{len(pages)}"
+        messages.append(ActionMessage(title, actions=tuple(rows)))
+    return messages
 
 
 async def _name(turn: Turn, user_id: int) -> str:
@@ -116,7 +137,7 @@ async def roll_call_action(turn: Turn, event: ActionEvent) -> Transition:
     if session.starts_at > turn.now:
         turn.note(turn.t._("L'appel s'ouvre au début de la session."))
         return Retry()
-    turn.out.append(await _roll_message(turn, session))
+    turn.out.extend(await _roll_messages(turn, session))
     return Retry()
 
 
@@ -130,15 +151,17 @@ async def mark_action(turn: Turn, event: ActionEvent) -> Transition:
     if session.starts_at > turn.now:
         turn.note(t._("L'appel s'ouvre au début de la session."))
         return Retry()
+    marked: int | None = None
     if args[1:] == ("rest",):
         count = await sessions.mark_rest_absent(turn.conn, session.id)
         turn.note(t.ngettext("{n} membre marqué absent.", "{n} membres marqués absents.", count))
     elif len(args) == 3 and args[1].isdigit() and len(args[1]) < 12 and args[2] in ("0", "1"):
-        if not await sessions.mark(turn.conn, session.id, int(args[1]), args[2] == "1", None):
+        marked = int(args[1])
+        if not await sessions.mark(turn.conn, session.id, marked, args[2] == "1", None):
             turn.note(t._("Cette personne n'est pas invitée à cette session."))
             return Retry()
     else:
         await refuse(turn, "session:mark", f"session:{session.id}")
         return Retry()
-    turn.out.append(await _roll_message(turn, session))
+    turn.out.extend(await _roll_messages(turn, session, only_for=marked))
     return Retry()
