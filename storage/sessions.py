@@ -39,6 +39,8 @@ class Session:
     created_by_user: int | None
     #: places for those who say "yes"; None: no limit (a statutory meeting)
     capacity: int | None = None
+    #: who is invited besides the members: "focal_points", "subscribers" or None
+    open_to: str | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -57,7 +59,7 @@ class Invitation:
 _COLUMNS = (
     "s.id, s.committee_id, s.kind, s.title, s.starts_at, s.place, s.agenda, s.summary,"
     " s.status, s.checkin_code, c.code AS committee_code, c.name AS committee_name,"
-    " s.created_by, s.capacity"
+    " s.created_by, s.capacity, s.open_to"
 )
 _FROM = "FROM sessions s JOIN committees c ON c.id = s.committee_id"
 
@@ -79,6 +81,7 @@ def _session(row: object) -> Session:
         r["committee_name"],  # type: ignore[index]
         r["created_by"],  # type: ignore[index]
         r["capacity"],  # type: ignore[index]
+        r["open_to"],  # type: ignore[index]
     )
 
 
@@ -107,13 +110,14 @@ async def create(
     now: datetime,
     rule_id: int | None = None,
     capacity: int | None = None,
+    open_to: str | None = None,
 ) -> Session | None:
     """None when the monthly rule already created this one (same rule, same start)."""
     row = await fetch_one(
         conn,
         "INSERT INTO sessions (committee_id, kind, title, starts_at, place, agenda, summary,"
-        " checkin_code, rule_id, created_by, created_at, capacity)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " checkin_code, rule_id, created_by, created_at, capacity, open_to)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (rule_id, starts_at) DO NOTHING RETURNING id",
         (
             committee_id,
@@ -128,6 +132,7 @@ async def create(
             created_by,
             to_db(now),
             capacity,
+            open_to,
         ),
     )
     return await get(conn, row["id"]) if row else None

@@ -366,6 +366,8 @@ async def test_a_training_with_places_has_a_waiting_list_that_moves_up(kibaru: K
     await secretary.text("beaucoup")
     assert "« beaucoup » n'est pas un nombre de places" in secretary.last_text
     await secretary.text("1")
+    assert "Qui invitez-vous" in secretary.last_text
+    await secretary.tap("seulement")  # the committee's members only
     assert "👥 1 place, puis liste d'attente" in secretary.last_text
     await secretary.tap("Créer et inviter")
     assert "Réponse enregistrée" in await press(awa, "!rsvp:1:yes")
@@ -461,3 +463,48 @@ async def test_a_big_committee_gets_its_roll_call_in_pages(
     await press(secretary, f"!mk:1:{last}:1")
     [again] = [m for m in secretary.last_replies if isinstance(m, ActionMessage)]
     assert again.text.endswith("3/3") and "✅" in again.actions[4][0].label
+
+
+async def test_an_open_training_invites_focal_points_or_the_communes_subscribers(
+    kibaru: Kibaru,
+) -> None:
+    from storage import subscriptions
+    from storage.subscriptions import AreaKind
+
+    secretary = await secretary_of_c4(kibaru)
+    await member(kibaru, "701")
+    await staff(kibaru, "801", Role.FOCAL_POINT, "bamako")
+    follower = ChatDriver(kibaru.conversations, chat_id="802")
+    await follower.command("start")
+    await follower.tap("Bamanankan")
+    async with kibaru.db.transaction() as conn:
+        user = await users.find(conn, "test", "802")
+        assert user is not None
+        await subscriptions.subscribe(
+            conn, user.id, AreaKind.COMMUNE, "bamako_c4", 3, "now", None, NOW
+        )
+
+    async def training(title: str, audience: str) -> None:
+        await secretary.command("session_nouvelle")
+        await secretary.tap("Formation")
+        await secretary.text(title)
+        await secretary.text("4/12")
+        await secretary.text("9h")
+        await secretary.text("Maison des femmes")
+        await secretary.tap("Passer")
+        await secretary.tap("Passer")
+        await secretary.tap("Passer")  # no limit of places
+        await secretary.tap(audience)
+        await secretary.tap("Créer et inviter")
+
+    await training("Formation des points focaux", "points focaux")
+    rows = await outbox_rows(kibaru, "invitation:1:%")
+    # the member and the focal point; the subscriber (not a focal point) is not invited
+    assert sorted(str(r["chat_id"]) for r in rows) == ["701", "801"]
+    await training("Forum public sur la sécurité", "abonnés")
+    rows = await outbox_rows(kibaru, "invitation:2:%")
+    assert sorted(str(r["chat_id"]) for r in rows) == ["701", "801", "802"]
+    bambara = next(r for r in rows if r["chat_id"] == "802")
+    assert "Viendrez-vous" not in str(payload(bambara)["text"])  # in their language
+    outsider = ChatDriver(kibaru.conversations, chat_id="802")
+    assert "pas le droit" not in await press(outsider, "!rsvp:2:yes")

@@ -161,10 +161,37 @@ class Capacity(TextStep):
                 )
             )
         turn.answers["capacity"] = int(text)
-        return Goto(Confirm.name)
+        return Goto(Openness.name)
 
     async def skipped(self, turn: Turn) -> Transition:
         turn.answers["capacity"] = None
+        return Goto(Openness.name)
+
+
+class Openness(ChoiceStep):
+    """A training or a forum may be open beyond the committee; a statutory meeting is not."""
+
+    name = "openness"
+
+    async def enter(self, turn: Turn) -> Goto | Finish | None:
+        if turn.answers.get("kind") == "statutory":
+            turn.answers["open_to"] = None
+            return Goto(Confirm.name)
+        return None
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._("Qui invitez-vous ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        t = turn.t
+        return [
+            Option("members", t._("🏛️ Les membres du comité seulement")),
+            Option("focal_points", t._("🧭 Les membres et les points focaux")),
+            Option("subscribers", t._("📢 Les membres et les abonnés aux alertes de la commune")),
+        ]
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        turn.answers["open_to"] = None if key == "members" else key
         return Goto(Confirm.name)
 
 
@@ -199,6 +226,10 @@ class Confirm(ChoiceStep):
         lines.append(
             t.ngettext("{n} membre sera invité.", "{n} membres seront invités.", len(members))
         )
+        if turn.answers.get("open_to") == "focal_points":
+            lines.append(t._("🧭 Les points focaux sont invités aussi."))
+        elif turn.answers.get("open_to") == "subscribers":
+            lines.append(t._("📢 Les abonnés aux alertes de la commune sont invités aussi."))
         return "\n".join(lines)
 
     async def options(self, turn: Turn) -> Sequence[Option]:
@@ -265,6 +296,7 @@ class Confirm(ChoiceStep):
             now=turn.now,
             rule_id=rule_id,
             capacity=turn.answers.get("capacity"),
+            open_to=turn.answers.get("open_to"),
         )
         assert created is not None  # a new rule has no session yet: never a duplicate
         ctx = Context.of(turn)
@@ -314,6 +346,7 @@ def new_session_flow() -> Flow:
             Agenda(),
             Summary(),
             Capacity(),
+            Openness(),
             Confirm(),
         ],
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.inbound import action_data
+from handlers.report import places
 from handlers.sessions.common import ANSWER_NAMES, Context, describe, when
-from storage import outbox, sessions
+from storage import committees, outbox, roles, sessions, subscriptions, users
 from storage.database import fetch_one
 from storage.outbox import Outgoing
+from storage.roles import Role
 from storage.sessions import Session
 from storage.users import User
 
@@ -32,10 +34,38 @@ def _batch(session_id: int, user_id: int) -> str:
     return f"reminders:{session_id}:{user_id}"
 
 
+async def open_audience(ctx: Context, session: Session) -> list[User]:
+    """Who an open session invites besides the members: the focal points, or the people who
+    follow alerts for the committee's commune (and its focal points)."""
+    if session.open_to == "focal_points":
+        found: list[User] = []
+        for user_id, _ in await roles.holders(ctx.conn, Role.FOCAL_POINT):
+            user = await users.get(ctx.conn, user_id)
+            if user is not None and user not in found:
+                found.append(user)
+        return found
+    if session.open_to == "subscribers":
+        committee = await committees.get(ctx.conn, session.committee_id)
+        commune = committee.commune if committee else None
+        inside = places.cercle(commune) if commune else None
+        region = inside[0].code if inside else None
+        found = []
+        for person in await subscriptions.followers(ctx.conn, commune, region):
+            user = await users.get(ctx.conn, person.user_id)
+            if user is not None:
+                found.append(user)
+        return found
+    return []
+
+
 async def invite_members(ctx: Context, session: Session) -> int:
-    """Invite every active member of the committee, each in their own language."""
+    """Invite every active member of the committee, each in their own language, and, for an
+    open session, its wider audience (`open_audience`)."""
     queued = 0
-    for member in await sessions.members(ctx.conn, session.committee_id):
+    people = await sessions.members(ctx.conn, session.committee_id)
+    known = {member.id for member in people}
+    people += [u for u in await open_audience(ctx, session) if u.id not in known]
+    for member in people:
         if not await sessions.invite(ctx.conn, session.id, member.id):
             continue
         t = ctx.translator(member.language)
