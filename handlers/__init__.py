@@ -55,6 +55,7 @@ from handlers.sessions.manage import CANCEL as CANCEL_SESSION
 from handlers.sessions.manage import MOVE as MOVE_SESSION
 from handlers.sessions.manage import cancel_action as cancel_session_action
 from handlers.sessions.manage import move_action, move_flow
+from handlers.sessions.profile import profile_flow
 from handlers.sessions.rsvp import rsvp_action
 from handlers.staff import broadcast_progress, list_roles, set_role, whoami
 
@@ -109,6 +110,7 @@ def build_features(catalogs: Catalogs) -> Features:
         announce_flow(),
         ccsc_flow(),
         sessions_flow(),
+        profile_flow(),
         new_session_flow(),
         move_flow(),
     ]

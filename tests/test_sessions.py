@@ -507,4 +507,26 @@ async def test_an_open_training_invites_focal_points_or_the_communes_subscribers
     bambara = next(r for r in rows if r["chat_id"] == "802")
     assert "Viendrez-vous" not in str(payload(bambara)["text"])  # in their language
     outsider = ChatDriver(kibaru.conversations, chat_id="802")
-    assert "pas le droit" not in await press(outsider, "!rsvp:2:yes")
+    await press(outsider, "!rsvp:2:yes")  # not a member: sex and age group, asked once
+    assert [b.key for b in outsider.question.choices] == ["female", "male"]
+    await outsider.text("1")
+    await outsider.text("3")
+    async with kibaru.db.reading() as conn:
+        user = await users.find(conn, "test", "802")
+        assert user is not None
+        row = await conn.execute_fetchall(
+            "SELECT sex, age_group FROM participant_profiles WHERE user_id = ?", (user.id,)
+        )
+        invitation = await conn.execute_fetchall(
+            "SELECT answer FROM invitations WHERE session_id = 2 AND user_id = ?", (user.id,)
+        )
+    assert [tuple(r) for r in row] == [("female", "25_35")]
+    assert [tuple(r) for r in invitation] == [("yes",)]
+    await press(outsider, "!rsvp:2:maybe")  # known now: not asked again
+    assert not outsider.last_replies or all(
+        "female" not in [b.key for b in getattr(m, "choices", ())] for m in outsider.last_replies
+    )
+    member_701 = ChatDriver(kibaru.conversations, chat_id="701")
+    await press(member_701, "!rsvp:2:yes")  # members are never asked (their request did)
+    assert "Réponse enregistrée" in member_701.last_text
+    assert "Une dernière question" not in member_701.last_text

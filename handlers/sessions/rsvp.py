@@ -8,12 +8,14 @@ told and gets their reminders.
 
 from __future__ import annotations
 
-from bot.flow import Retry, Transition, Turn
+from bot.flow import Begin, Retry, Transition, Turn
 from bot.inbound import ActionEvent
 from handlers.review.access import refuse
 from handlers.sessions.common import ANSWER_NAMES, Context, when
 from handlers.sessions.invitations import cancel_reminders, schedule_reminders
-from storage import outbox, sessions, users
+from handlers.sessions.profile import PROFILE_FLOW, needs_profile
+from storage import committees, outbox, sessions, users
+from storage.committees import MemberStatus
 from storage.outbox import Outgoing
 from storage.sessions import Session
 
@@ -67,6 +69,11 @@ async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
             when=when(t, session.starts_at),
         )
     )
+    if value in ("yes", "maybe") and session.open_to and await needs_profile(turn):
+        mine = await committees.of_user(turn.conn, turn.user.id, (MemberStatus.ACTIVE,))
+        if all(c.id != session.committee_id for _, c in mine):
+            # an outsider at an open session: counted in the figures like members
+            return Begin(PROFILE_FLOW)
     return Retry()
 
 
