@@ -16,13 +16,6 @@ ANSWERS = ("yes", "maybe", "no")
 
 
 @dataclass(frozen=True)
-class Committee:
-    id: int
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
 class Session:
     id: int
     committee_id: int
@@ -83,16 +76,6 @@ def _session(row: object) -> Session:
         r["capacity"],  # type: ignore[index]
         r["open_to"],  # type: ignore[index]
     )
-
-
-async def committees(conn: Connection) -> list[Committee]:
-    rows = await fetch_all(conn, "SELECT id, code, name FROM committees ORDER BY id")
-    return [Committee(r["id"], r["code"], r["name"]) for r in rows]
-
-
-async def committee(conn: Connection, committee_id: int) -> Committee | None:
-    r = await fetch_one(conn, "SELECT id, code, name FROM committees WHERE id = ?", (committee_id,))
-    return Committee(r["id"], r["code"], r["name"]) if r else None
 
 
 async def create(

@@ -123,7 +123,7 @@ async def _name(turn: Turn, user_id: int) -> str:
 
 async def _session_for_roll(turn: Turn, raw: str) -> Session | None:
     session = await sessions.get(turn.conn, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if session is None or not await may_manage(turn.conn, turn.user.id, session.committee_code):
+    if session is None or not await may_manage(turn.conn, turn.user.id, session):
         await refuse(turn, "session:roll", f"session:{raw[:12]}")
         return None
     return session

@@ -11,10 +11,9 @@ from datetime import datetime
 from bot.flow import Turn
 from bot.i18n import N_, Translator
 from bot.settings import Settings
-from storage import roles
+from storage import committees
 from storage.database import Connection
-from storage.roles import Role
-from storage.sessions import Committee, Session, committees
+from storage.sessions import Session
 
 KIND_NAMES = {
     "statutory": N_("Réunion statutaire mensuelle"),
@@ -49,16 +48,11 @@ class Context:
         return cls(turn.conn, turn.now, turn.settings, turn.translator)
 
 
-async def may_manage(conn: Connection, user_id: int, committee_code: str) -> bool:
-    """Coordinators everywhere; a secretary for the committee their role is scoped to."""
-    if await roles.has_role(conn, user_id, Role.COORDINATOR):
-        return True
-    return await roles.has_role(conn, user_id, Role.CCSC_SECRETARY, committee_code)
-
-
-async def managed(conn: Connection, user_id: int) -> list[Committee]:
-    """The committees whose sessions this user may create, move or cancel."""
-    return [c for c in await committees(conn) if await may_manage(conn, user_id, c.code)]
+async def may_manage(conn: Connection, user_id: int, session: Session) -> bool:
+    """Who may move, cancel or call the roll of a session: who manages its committee
+    (`storage.committees.may_manage`: a coordinator, or a secretary of that committee)."""
+    committee = await committees.get(conn, session.committee_id)
+    return committee is not None and await committees.may_manage(conn, user_id, committee)
 
 
 def when(t: Translator, moment: datetime) -> str:

@@ -16,15 +16,13 @@ from handlers.sessions.common import (
     KIND_NAMES,
     Context,
     describe,
-    managed,
-    may_manage,
     new_code,
     when,
 )
 from handlers.sessions.invitations import invite_members, queue_roll_call
 from handlers.sessions.moment import SessionDay, SessionHour
 from handlers.sessions.rule import describe_rule, fill, rule_for
-from storage import sessions
+from storage import committees, sessions
 
 NEW_SESSION_FLOW = "session_new"
 MAX_TITLE = 120
@@ -36,7 +34,7 @@ class CommitteeChoice(ChoiceStep):
     columns = 2
 
     async def enter(self, turn: Turn) -> Goto | Finish | None:
-        mine = await managed(turn.conn, turn.user.id)
+        mine = await committees.managed_by(turn.conn, turn.user.id)
         if not mine:
             await refuse(turn, "session:new", "sessions")
             return Finish()
@@ -49,7 +47,9 @@ class CommitteeChoice(ChoiceStep):
         return turn.t._("🏛️ Nouvelle session. Pour quel comité ?")
 
     async def options(self, turn: Turn) -> Sequence[Option]:
-        return [Option(str(c.id), c.name) for c in await managed(turn.conn, turn.user.id)]
+        return [
+            Option(str(c.id), c.name) for c in await committees.managed_by(turn.conn, turn.user.id)
+        ]
 
     async def chosen(self, turn: Turn, key: str) -> Transition:
         turn.answers["committee"] = int(key)
@@ -200,7 +200,7 @@ class Confirm(ChoiceStep):
 
     async def question(self, turn: Turn) -> str:
         t = turn.t
-        committee = await sessions.committee(turn.conn, int(turn.answers["committee"]))
+        committee = await committees.get(turn.conn, int(turn.answers["committee"]))
         members = await sessions.members(turn.conn, int(turn.answers["committee"]))
         starts_at = datetime.fromisoformat(str(turn.answers["starts_at"]))
         kind = t._(KIND_NAMES[str(turn.answers["kind"])])
@@ -259,8 +259,8 @@ class Confirm(ChoiceStep):
             return Goto(SessionDay.name)
         if key == "title":
             return Goto(Title.name)
-        committee = await sessions.committee(turn.conn, int(turn.answers["committee"]))
-        if committee is None or not await may_manage(turn.conn, turn.user.id, committee.code):
+        committee = await committees.get(turn.conn, int(turn.answers["committee"]))
+        if committee is None or not await committees.may_manage(turn.conn, turn.user.id, committee):
             await refuse(turn, "session:new", "sessions")
             return Finish()
         starts_at = datetime.fromisoformat(str(turn.answers["starts_at"]))

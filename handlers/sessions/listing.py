@@ -7,10 +7,10 @@ from __future__ import annotations
 from bot.flow import Finish, Flow, Goto, Step, Transition, Turn
 from bot.inbound import InboundEvent, action_data
 from bot.outbound import ActionMessage, Button, Message
-from handlers.sessions.common import ANSWER_NAMES, describe, managed
+from handlers.sessions.common import ANSWER_NAMES, describe
 from handlers.sessions.invitations import rsvp_buttons
 from handlers.sessions.manage import CANCEL, MOVE
-from storage import sessions
+from storage import committees, sessions
 
 SESSIONS_FLOW = "sessions"
 
@@ -39,7 +39,7 @@ class Upcoming(Step):
                 )
             )
         shown = 0
-        mine_to_manage = await managed(turn.conn, turn.user.id)
+        mine_to_manage = await committees.managed_by(turn.conn, turn.user.id)
         for committee in mine_to_manage:
             for session in await sessions.upcoming_of(turn.conn, committee.id, turn.now):
                 shown += 1

@@ -24,7 +24,7 @@ CANCEL = "scx"  # !scx:<session> asks, !scx:<session>:ok cancels
 async def _managed_session(turn: Turn, raw: str, what: str) -> Session | None:
     """The session if this user may manage it; otherwise refused (audited) and None."""
     session = await sessions.get(turn.conn, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if session is None or not await may_manage(turn.conn, turn.user.id, session.committee_code):
+    if session is None or not await may_manage(turn.conn, turn.user.id, session):
         await refuse(turn, what, f"session:{raw[:12]}")
         return None
     return session
