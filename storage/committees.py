@@ -303,15 +303,7 @@ async def may_manage(conn: Connection, user_id: int, committee: Committee) -> bo
 
 async def managers(conn: Connection, committee: Committee) -> list[User]:
     """The committee's secretaries and the coordinators, each once."""
-    found: dict[int, User] = {}
-    for role in (Role.CCSC_SECRETARY, Role.COORDINATOR):
-        for user_id, scope in await roles.holders(conn, role):
-            if scope not in (None, committee.code) or user_id in found:
-                continue
-            row = await fetch_one(conn, "SELECT * FROM users WHERE id = ?", (user_id,))
-            if row is not None:
-                found[user_id] = from_row(row)
-    return list(found.values())
+    return await roles.people(conn, (Role.CCSC_SECRETARY, Role.COORDINATOR), (None, committee.code))
 
 
 async def managed_by(conn: Connection, user_id: int) -> list[Committee]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,7 @@ from enum import StrEnum
 from storage import audit
 from storage.database import Connection, fetch_all, fetch_one, to_db
 from storage.users import User, get_or_create
+from storage.users import get as get_user
 
 
 class Role(StrEnum):
@@ -91,6 +93,22 @@ async def holders(conn: Connection, role: Role) -> list[tuple[int, str | None]]:
         conn, "SELECT user_id, scope FROM roles WHERE role = ? ORDER BY user_id", (role.value,)
     )
     return [(r["user_id"], r["scope"] or None) for r in rows]
+
+
+async def people(
+    conn: Connection, wanted: Sequence[Role], scopes: Collection[str | None] | None = None
+) -> list[User]:
+    """Who holds any of these roles, each once (in the order of `wanted`, then by id); with
+    `scopes`, only grants for one of them (None among them: granted everywhere)."""
+    found: dict[int, User] = {}
+    for role in wanted:
+        for user_id, scope in await holders(conn, role):
+            if (scopes is not None and scope not in scopes) or user_id in found:
+                continue
+            user = await get_user(conn, user_id)
+            if user is not None:
+                found[user_id] = user
+    return list(found.values())
 
 
 async def ensure_coordinators(

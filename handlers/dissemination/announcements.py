@@ -28,7 +28,7 @@ from bot.outbound import ActionMessage, Button
 from handlers.report import places
 from handlers.report.when import DateProblem, parse_time, parse_upcoming_date
 from handlers.review.access import refuse
-from storage import announcements, outbox, roles, subscriptions, users
+from storage import announcements, outbox, roles, subscriptions
 from storage.announcements import Announcement
 from storage.outbox import Outgoing
 from storage.roles import Role
@@ -62,14 +62,10 @@ def audience_name(t: Translator, audience: str, area: str | None) -> str:
 
 async def recipients(turn: Turn, audience: str, area: str | None) -> list[Recipient]:
     if audience == "focal_points":
-        found: dict[int, Recipient] = {}
-        for user_id, _ in await roles.holders(turn.conn, Role.FOCAL_POINT):
-            user = await users.get(turn.conn, user_id)
-            if user is not None and user_id not in found:
-                found[user_id] = Recipient(
-                    user.id, user.channel, user.chat_id, user.language, "now", None
-                )
-        return list(found.values())
+        return [
+            Recipient(user.id, user.channel, user.chat_id, user.language, "now", None)
+            for user in await roles.people(turn.conn, (Role.FOCAL_POINT,))
+        ]
     inside = places.cercle(area) if area else None
     return await subscriptions.followers(turn.conn, area, inside[0].code if inside else None)
 

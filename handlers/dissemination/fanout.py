@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from handlers.dissemination.alert_text import alert_text
-from storage import outbox, roles, subscriptions, users
+from storage import outbox, roles, subscriptions
 from storage.database import Connection, fetch_one
 from storage.outbox import Outgoing
 from storage.reports import Report
@@ -40,18 +40,11 @@ def next_digest_time(now: datetime, hour: int, timezone: ZoneInfo) -> datetime:
 
 
 async def _staff(conn: Connection, report: Report) -> list[Recipient]:
-    scopes = {None, report.region, report.cercle}
-    found: dict[int, Recipient] = {}
-    for role in (Role.FOCAL_POINT, Role.VALIDATOR, Role.COORDINATOR):
-        for user_id, scope in await roles.holders(conn, role):
-            if scope not in scopes or user_id in found:
-                continue
-            user = await users.get(conn, user_id)
-            if user is not None:
-                found[user_id] = Recipient(
-                    user.id, user.channel, user.chat_id, user.language, "now", None
-                )
-    return list(found.values())
+    staff = (Role.FOCAL_POINT, Role.VALIDATOR, Role.COORDINATOR)
+    return [
+        Recipient(user.id, user.channel, user.chat_id, user.language, "now", None)
+        for user in await roles.people(conn, staff, {None, report.region, report.cercle})
+    ]
 
 
 async def disseminate(

@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.inbound import action_data
 from bot.settings import Settings
 from handlers.report.staff_view import staff_view
-from storage import outbox, reports, roles, users
+from storage import outbox, reports, roles
 from storage.database import Connection
 from storage.outbox import Outgoing
 from storage.reports import Report
@@ -54,16 +54,11 @@ def decision_buttons(t: Translator, report_id: int) -> tuple[tuple[tuple[str, st
 async def reviewers(conn: Connection, settings: Settings, report: Report) -> list[Reviewer]:
     if settings.review_chat_id is not None:
         return [Reviewer(TELEGRAM, str(settings.review_chat_id), None, None)]
-    found: dict[int, Reviewer] = {}
-    scopes = {None, report.region, report.cercle}
-    for role in (Role.VALIDATOR, Role.COORDINATOR):
-        for user_id, scope in await roles.holders(conn, role):
-            if scope not in scopes or user_id in found:
-                continue
-            user = await users.get(conn, user_id)
-            if user is not None:
-                found[user_id] = Reviewer(user.channel, user.chat_id, user.language, user_id)
-    return list(found.values())
+    reviewing = (Role.VALIDATOR, Role.COORDINATOR)
+    return [
+        Reviewer(user.channel, user.chat_id, user.language, user.id)
+        for user in await roles.people(conn, reviewing, {None, report.region, report.cercle})
+    ]
 
 
 async def review_text(conn: Connection, t: Translator, report: Report) -> str:

@@ -22,7 +22,7 @@ from handlers.dissemination.alert_text import area_name
 from handlers.report import categories
 from handlers.review.access import may_review, refuse
 from handlers.review.posting import REVIEW, decision_buttons, review_text
-from storage import outbox, review, roles, users
+from storage import outbox, review, roles
 from storage.database import Database
 from storage.reports import Report
 from storage.roles import Role
@@ -124,11 +124,7 @@ async def escalate_overdue(
     escalated = 0
     earliest = min(settings.review_sla, settings.urgent_review_sla)
     async with db.transaction() as conn:
-        coordinators = []
-        for user_id, _ in await roles.holders(conn, Role.COORDINATOR):
-            user = await users.get(conn, user_id)
-            if user is not None:
-                coordinators.append(user)
+        coordinators = await roles.people(conn, (Role.COORDINATOR,))
         for report in await review.overdue(conn, now - earliest):
             if now < sla_for(settings, report):
                 continue

@@ -38,12 +38,7 @@ async def open_audience(ctx: Context, session: Session) -> list[User]:
     """Who an open session invites besides the members: the focal points, or the people who
     follow alerts for the committee's commune (and its focal points)."""
     if session.open_to == "focal_points":
-        found: list[User] = []
-        for user_id, _ in await roles.holders(ctx.conn, Role.FOCAL_POINT):
-            user = await users.get(ctx.conn, user_id)
-            if user is not None and user not in found:
-                found.append(user)
-        return found
+        return await roles.people(ctx.conn, (Role.FOCAL_POINT,))
     if session.open_to == "subscribers":
         committee = await committees.get(ctx.conn, session.committee_id)
         commune = committee.commune if committee else None
