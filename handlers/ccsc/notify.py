@@ -28,6 +28,34 @@ def decision_buttons(t: Translator, member_id: int) -> tuple[tuple[tuple[str, st
     )
 
 
+async def _to_managers(
+    conn: Connection,
+    committee: Committee,
+    member: Member,
+    what: str,
+    render: Callable[[Translator], Outgoing],
+    translator_for: Callable[[str | None], Translator],
+    now: datetime,
+) -> int:
+    """One message about `member` to every secretary of the committee and every coordinator
+    (not to the member themself), each in their language; `what` makes the keys."""
+    sent = 0
+    for manager in await committees.managers(conn, committee):
+        if manager.id == member.user_id:
+            continue
+        sent += await outbox.enqueue(
+            conn,
+            key=f"ccsc:{what}:{member.id}:{to_db(now)}:{manager.id}",
+            kind="notice",
+            channel=manager.channel,
+            chat_id=manager.chat_id,
+            user_id=manager.id,
+            outgoing=render(translator_for(manager.language)),
+            now=now,
+        )
+    return sent
+
+
 async def ask_managers(
     conn: Connection,
     committee: Committee,
@@ -36,28 +64,17 @@ async def ask_managers(
     now: datetime,
 ) -> int:
     """Queue the request to every secretary of the committee and every coordinator."""
-    sent = 0
-    for manager in await committees.managers(conn, committee):
-        if manager.id == member.user_id:
-            continue
-        t = translator_for(manager.language)
+
+    def render(t: Translator) -> Outgoing:
         text = t._(
             "🏛️ Demande d'adhésion au {committee} :\n{name} — {type}\nApprouvez-vous ?",
             committee=committee.name,
             name=member.display_name or "—",
             type=member_type_label(t, member.member_type),
         )
-        sent += await outbox.enqueue(
-            conn,
-            key=f"ccsc:ask:{member.id}:{to_db(now)}:{manager.id}",
-            kind="notice",
-            channel=manager.channel,
-            chat_id=manager.chat_id,
-            user_id=manager.id,
-            outgoing=Outgoing(text, buttons=decision_buttons(t, member.id)),
-            now=now,
-        )
-    return sent
+        return Outgoing(text, buttons=decision_buttons(t, member.id))
+
+    return await _to_managers(conn, committee, member, "ask", render, translator_for, now)
 
 
 async def tell_managers_left(
@@ -68,28 +85,17 @@ async def tell_managers_left(
     now: datetime,
 ) -> int:
     """The committee's secretaries (and coordinators) learn that a member left."""
-    sent = 0
-    for manager in await committees.managers(conn, committee):
-        if manager.id == member.user_id:
-            continue
-        t = translator_for(manager.language)
-        sent += await outbox.enqueue(
-            conn,
-            key=f"ccsc:left:{member.id}:{to_db(now)}:{manager.id}",
-            kind="notice",
-            channel=manager.channel,
-            chat_id=manager.chat_id,
-            user_id=manager.id,
-            outgoing=Outgoing(
-                t._(
-                    "🏛️ {name} a quitté le {committee}.",
-                    name=member.display_name or "—",
-                    committee=committee.name,
-                )
-            ),
-            now=now,
+
+    def render(t: Translator) -> Outgoing:
+        return Outgoing(
+            t._(
+                "🏛️ {name} a quitté le {committee}.",
+                name=member.display_name or "—",
+                committee=committee.name,
+            )
         )
-    return sent
+
+    return await _to_managers(conn, committee, member, "left", render, translator_for, now)
 
 
 async def tell_member(
