@@ -11,8 +11,8 @@ from __future__ import annotations
 from bot.flow import Retry, Transition, Turn
 from bot.i18n import N_, Translator
 from bot.inbound import CommandEvent
+from handlers.refusal import refuse
 from handlers.report import places
-from handlers.review.access import refuse
 from storage import outbox, roles, users
 from storage.outbox import Status
 from storage.roles import Role

@@ -19,7 +19,7 @@ from handlers.ccsc.figures import (
     sessions_exist,
 )
 from handlers.ccsc.staff import pick_committee
-from handlers.review.access import refuse
+from handlers.refusal import refuse
 from storage import committees
 from storage.committees import Committee
 

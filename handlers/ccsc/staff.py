@@ -15,8 +15,8 @@ from bot.inbound import ActionEvent, CommandEvent, action_data
 from bot.outbound import ActionMessage, Button
 from handlers.ccsc import notify
 from handlers.ccsc.labels import member_type_label
+from handlers.refusal import refuse
 from handlers.report import places
-from handlers.review.access import refuse
 from handlers.sessions.common import Context
 from handlers.sessions.invitations import invite_members
 from storage import committees, roles, sessions

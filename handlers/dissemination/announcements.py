@@ -25,9 +25,9 @@ from bot.flow import (
 from bot.i18n import Translator
 from bot.inbound import ActionEvent, CommandEvent, action_data
 from bot.outbound import ActionMessage, Button
+from handlers.refusal import refuse
 from handlers.report import places
 from handlers.report.when import DateProblem, parse_time, parse_upcoming_date
-from handlers.review.access import refuse
 from storage import announcements, outbox, roles, subscriptions
 from storage.announcements import Announcement
 from storage.outbox import Outgoing

@@ -1,11 +1,10 @@
 """Who may decide on a report: checked on the server at every press, never trusted from a
 button. A coordinator may everywhere; a validator everywhere or in their scope (a region
-code, or a cercle/commune code). Everyone else is refused, and the attempt is audited."""
+code, or a cercle/commune code). Everyone else is refused (`handlers.refusal`)."""
 
 from __future__ import annotations
 
-from bot.flow import Turn
-from storage import audit, roles
+from storage import roles
 from storage.database import Connection
 from storage.reports import Report
 from storage.roles import Role
@@ -19,14 +18,3 @@ async def may_review(conn: Connection, user_id: int, report: Report) -> bool:
         if await roles.has_role(conn, user_id, Role.VALIDATOR, scope):
             return True
     return False
-
-
-async def refuse(turn: Turn, what: str, subject: str) -> None:
-    """Say no, and keep a trace of who tried what (ids and codes only)."""
-    await audit.record(turn.conn, turn.now, "refused", turn.user.id, subject, what[:64])
-    turn.note(
-        turn.t._(
-            "⛔ Vous n'avez pas le droit de faire cela. Si vous pensez que c'est une erreur, "
-            "demandez à un coordinateur de vérifier votre rôle."
-        )
-    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from bot.flow import Begin, Retry, Transition, Turn
 from bot.inbound import ActionEvent
 from bot.outbound import ActionMessage, Button
-from handlers.review.access import may_review, refuse
+from handlers.refusal import refuse
+from handlers.review.access import may_review
 from handlers.review.decisions import (
     DUPLICATE_FLOW,
     REJECT_FLOW,

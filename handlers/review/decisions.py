@@ -16,8 +16,9 @@ from bot.flow import ChoiceStep, Finish, Flow, Goto, Option, Retry, TextStep, Tr
 from bot.i18n import N_, Translator
 from handlers.dissemination.alert_text import default_summary
 from handlers.dissemination.fanout import disseminate
+from handlers.refusal import refuse
 from handlers.review import notify
-from handlers.review.access import may_review, refuse
+from handlers.review.access import may_review
 from handlers.review.posting import show_outcome
 from handlers.review.severity import SEVERITIES, severity_label
 from storage import reports, review

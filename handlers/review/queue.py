@@ -19,8 +19,9 @@ from bot.inbound import action_data
 from bot.outbound import ActionMessage, Button
 from bot.settings import Settings
 from handlers.dissemination.alert_text import area_name
+from handlers.refusal import refuse
 from handlers.report import categories
-from handlers.review.access import may_review, refuse
+from handlers.review.access import may_review
 from handlers.review.posting import REVIEW, decision_buttons, review_text
 from storage import outbox, review, roles
 from storage.database import Database

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.flow import Retry, Transition, Turn
 from bot.inbound import ActionEvent, CommandEvent, action_data
 from bot.outbound import ActionMessage, Button
-from handlers.review.access import refuse
+from handlers.refusal import refuse
 from handlers.sessions.common import may_manage, when
 from storage import sessions
 from storage.database import fetch_one, from_db

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.flow import ChoiceStep, Finish, Flow, Goto, Option, Retry, TextStep, Transition, Turn
-from handlers.review.access import refuse
+from handlers.refusal import refuse
 from handlers.sessions.common import (
     KIND_NAMES,
     Context,

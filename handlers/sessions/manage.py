@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.flow import Begin, ChoiceStep, Finish, Flow, Goto, Option, Retry, Transition, Turn
 from bot.inbound import ActionEvent, action_data
 from bot.outbound import ActionMessage, Button
-from handlers.review.access import refuse
+from handlers.refusal import refuse
 from handlers.sessions.common import Context, may_manage, when
 from handlers.sessions.invitations import notify_change, queue_roll_call
 from handlers.sessions.moment import SessionDay, SessionHour

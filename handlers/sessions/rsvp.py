@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.flow import Begin, Retry, Transition, Turn
 from bot.inbound import ActionEvent
-from handlers.review.access import refuse
+from handlers.refusal import refuse
 from handlers.sessions.common import ANSWER_NAMES, Context, when
 from handlers.sessions.invitations import cancel_reminders, schedule_reminders
 from handlers.sessions.profile import PROFILE_FLOW, needs_profile
