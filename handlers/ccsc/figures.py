@@ -132,13 +132,3 @@ async def attendance_rows(
         (committee_id, to_db(start), to_db(end)),
     )
     return [(r["sex"], r["age_group"], r["member_type"]) for r in rows]
-
-
-async def sessions_exist(conn: Connection) -> bool:
-    """The sessions feature may not be installed yet: then there is nothing to count."""
-    rows = await fetch_all(
-        conn,
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-        " AND name IN ('sessions', 'invitations')",
-    )
-    return len(rows) == 2

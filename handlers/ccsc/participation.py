@@ -16,7 +16,6 @@ from handlers.ccsc.figures import (
     attendance_rows,
     figures,
     period_for,
-    sessions_exist,
 )
 from handlers.ccsc.staff import pick_committee
 from handlers.refusal import refuse
@@ -101,10 +100,6 @@ async def participation(turn: Turn, event: CommandEvent) -> Transition:
         end=t.date(date.fromordinal(period.end.toordinal() - 1), "medium"),
     )
     lines = [heading]
-    if not await sessions_exist(turn.conn):
-        lines.append(t._("Aucune session enregistrée pour le moment."))
-        turn.note("\n".join(lines))
-        return Retry()
     youth_max = turn.settings.youth_max_age
     present_all: list[Participant] = []
     rsvp_all: list[Participant] = []
