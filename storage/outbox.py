@@ -35,13 +35,16 @@ class Outgoing:
     `buttons` are rows of inline (label, callback_data) buttons; `media` are (kind, file_id)
     sent before the text, kind being a `bot.inbound.MediaKind` value; `edit_message_id` turns
     the row into an edit of that earlier message's text and buttons (an alert's status
-    changed) instead of a new message.
+    changed) instead of a new message. `files` are (kind, local path) uploaded from disk before
+    the text (a bulletin's chart, an export): the row holds the path, not the bytes, so the
+    file must stay on disk until the row is sent.
     """
 
     text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     media: tuple[tuple[str, str], ...] = ()
     edit_message_id: int | None = None
+    files: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"text": self.text}
@@ -51,6 +54,8 @@ class Outgoing:
             data["media"] = [list(item) for item in self.media]
         if self.edit_message_id is not None:
             data["edit_message_id"] = self.edit_message_id
+        if self.files:
+            data["files"] = [list(item) for item in self.files]
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -64,6 +69,7 @@ class Outgoing:
             ),
             media=tuple((str(kind), str(file_id)) for kind, file_id in data.get("media", ())),
             edit_message_id=data.get("edit_message_id"),
+            files=tuple((str(kind), str(path)) for kind, path in data.get("files", ())),
         )
 
 

@@ -258,3 +258,44 @@ async def test_media_buttons_and_edits(
     current = emulator.current_message(awa.user_id, alert.message_id)
     assert current is not None and current["text"] == "✅ Alerte close"
     assert statuses(tg_settings.database_path) == Counter({"sent": 2})
+
+
+async def test_files_from_disk_are_uploaded_with_their_names(
+    emulator: BotApiEmulator, tg_settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A bulletin's chart and an export are files on the bot's disk, not Telegram file ids;
+    a file gone from the disk fails its row at once instead of retrying forever."""
+    awa = emulator.user(504, "Awa", "fr")
+    chart = tmp_path / "bulletin.png"
+    chart.write_bytes(b"\x89PNG chart")
+    export = tmp_path / "kibaru-2026-11.csv"
+    export.write_bytes(b"id,date\n")
+    async with running_bot(tg_settings, clock) as channel:
+        async with channel.kibaru.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                key="bulletin:1:504",
+                channel=TELEGRAM,
+                chat_id="504",
+                outgoing=Outgoing(
+                    "📊 Rapport", files=(("photo", str(chart)), ("document", str(export)))
+                ),
+                now=clock.now(),
+            )
+            await outbox.enqueue(
+                conn,
+                key="bulletin:gone:504",
+                channel=TELEGRAM,
+                chat_id="504",
+                outgoing=Outgoing("x", files=(("document", str(tmp_path / "gone.csv")),)),
+                now=clock.now(),
+            )
+        channel.outbox.kick()
+        photo, document, text = await emulator.wait_for_messages(awa.user_id, 3)
+        await drained(emulator, tg_settings.database_path)
+    assert photo.method == "sendPhoto" and photo.params["photo"].data == b"\x89PNG chart"
+    assert document.method == "sendDocument"
+    assert document.params["document"].filename == "kibaru-2026-11.csv"
+    assert document.params["document"].data == b"id,date\n"
+    assert text.text == "📊 Rapport"
+    assert statuses(tg_settings.database_path) == Counter({"sent": 1, "failed": 1})

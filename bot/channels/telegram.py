@@ -312,6 +312,13 @@ async def send(app: Application, chat_id: int | str, message: Message) -> None:
         method = senders[message.kind]
         if message.kind is MediaKind.VIDEO_NOTE:
             await method(chat_id, source)
+        elif message.kind is MediaKind.DOCUMENT and message.path is not None:
+            await bot.send_document(
+                chat_id,
+                source,
+                caption=message.text[:1024] or None,
+                filename=Path(message.path).name,
+            )
         else:
             await method(chat_id, source, caption=message.text[:1024] or None)
         return

@@ -9,8 +9,10 @@ BadRequest and a group that became a supergroup are permanent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -55,7 +57,7 @@ class TelegramTransport:
 
     def calls(self, outgoing: Outgoing) -> int:
         texts = 1 if outgoing.edit_message_id is not None else len(self._parts(outgoing))
-        return len(outgoing.media) + texts
+        return len(outgoing.media) + len(outgoing.files) + texts
 
     def _parts(self, outgoing: Outgoing) -> list[str]:
         return self.split(outgoing.text) if outgoing.text else []
@@ -89,6 +91,8 @@ class TelegramTransport:
         last: TgMessage | None = None
         for kind, file_id in outgoing.media:
             last = await self._media(MediaKind(kind))(chat_id, file_id)
+        for kind, path in outgoing.files:
+            last = await self._upload(chat_id, MediaKind(kind), Path(path))
         parts = self._parts(outgoing)
         for index, part in enumerate(parts):
             last_part = index == len(parts) - 1
@@ -96,6 +100,15 @@ class TelegramTransport:
                 chat_id, part, reply_markup=markup if last_part else None
             )
         return last.message_id if last is not None else None
+
+    async def _upload(self, chat_id: str, kind: MediaKind, path: Path) -> TgMessage:
+        try:
+            content = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:  # gone from the disk: sending again cannot bring it back
+            raise Permanent(type(error).__name__) from None
+        if kind is MediaKind.DOCUMENT:
+            return await self.bot.send_document(chat_id, content, filename=path.name)
+        return await self._media(kind)(chat_id, content)
 
     def _media(self, kind: MediaKind) -> Callable[..., Awaitable[Any]]:
         senders: dict[MediaKind, Callable[..., Awaitable[Any]]] = {
