@@ -53,8 +53,8 @@ from handlers.sessions.invitations import ROLL_CALL, RSVP
 from handlers.sessions.listing import SESSIONS_FLOW, sessions_flow
 from handlers.sessions.manage import CANCEL as CANCEL_SESSION
 from handlers.sessions.manage import MOVE as MOVE_SESSION
+from handlers.sessions.manage import STOP_RULE, move_action, move_flow, stop_rule_action
 from handlers.sessions.manage import cancel_action as cancel_session_action
-from handlers.sessions.manage import move_action, move_flow
 from handlers.sessions.profile import profile_flow
 from handlers.sessions.rsvp import rsvp_action
 from handlers.staff import broadcast_progress, list_roles, set_role, whoami
@@ -134,6 +134,7 @@ def build_features(catalogs: Catalogs) -> Features:
             RSVP: rsvp_action,
             MOVE_SESSION: move_action,
             CANCEL_SESSION: cancel_session_action,
+            STOP_RULE: stop_rule_action,
             ROLL_CALL: roll_call_action,
             MARK: mark_action,
         },

@@ -32,8 +32,23 @@ class Session:
     created_by_user: int | None
     #: places for those who say "yes"; None: no limit (a statutory meeting)
     capacity: int | None = None
-    #: who is invited besides the members: "focal_points", "subscribers" or None
+    #: who is invited besides the members: "committee", "focal_points", "subscribers" or
+    #: None (members only); an open session also takes anyone who registers
     open_to: str | None = None
+    #: "subscribers": the area whose subscribers are invited (None: all Mali)
+    open_area: str | None = None
+    #: "committee": the other committee whose members are invited
+    open_committee: int | None = None
+    #: the monthly rule that created it, if any
+    rule_id: int | None = None
+    #: the commune of the organising committee
+    commune: str | None = None
+
+    @property
+    def area(self) -> str | None:
+        """Where the session is "of", for finding open sessions near someone: the area
+        invited, else the committee's commune."""
+        return self.open_area if self.open_to == "subscribers" else self.commune
 
     @property
     def cancelled(self) -> bool:
@@ -52,7 +67,8 @@ class Invitation:
 _COLUMNS = (
     "s.id, s.committee_id, s.kind, s.title, s.starts_at, s.place, s.agenda, s.summary,"
     " s.status, s.checkin_code, c.code AS committee_code, c.name AS committee_name,"
-    " s.created_by, s.capacity, s.open_to"
+    " s.created_by, s.capacity, s.open_to, s.open_area, s.open_committee, s.rule_id,"
+    " c.commune"
 )
 _FROM = "FROM sessions s JOIN committees c ON c.id = s.committee_id"
 
@@ -75,6 +91,10 @@ def _session(row: object) -> Session:
         r["created_by"],  # type: ignore[index]
         r["capacity"],  # type: ignore[index]
         r["open_to"],  # type: ignore[index]
+        r["open_area"],  # type: ignore[index]
+        r["open_committee"],  # type: ignore[index]
+        r["rule_id"],  # type: ignore[index]
+        r["commune"],  # type: ignore[index]
     )
 
 
@@ -94,13 +114,15 @@ async def create(
     rule_id: int | None = None,
     capacity: int | None = None,
     open_to: str | None = None,
+    open_area: str | None = None,
+    open_committee: int | None = None,
 ) -> Session | None:
     """None when the monthly rule already created this one (same rule, same start)."""
     row = await fetch_one(
         conn,
         "INSERT INTO sessions (committee_id, kind, title, starts_at, place, agenda, summary,"
-        " checkin_code, rule_id, created_by, created_at, capacity, open_to)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " checkin_code, rule_id, created_by, created_at, capacity, open_to, open_area,"
+        " open_committee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (rule_id, starts_at) DO NOTHING RETURNING id",
         (
             committee_id,
@@ -116,6 +138,8 @@ async def create(
             to_db(now),
             capacity,
             open_to,
+            open_area if open_to == "subscribers" else None,
+            open_committee if open_to == "committee" else None,
         ),
     )
     return await get(conn, row["id"]) if row else None
@@ -239,6 +263,35 @@ async def upcoming_for(
         (user_id, to_db(now)),
     )
     return [(_session(r), r["answer"]) for r in rows]
+
+
+async def open_upcoming(conn: Connection, user_id: int, now: datetime) -> list[Session]:
+    """Open sessions not started yet that the user is not invited to: those they may
+    register for."""
+    rows = await fetch_all(
+        conn,
+        f"SELECT {_COLUMNS} {_FROM} WHERE s.open_to IS NOT NULL AND s.status = 'scheduled'"
+        " AND s.starts_at > ? AND NOT EXISTS (SELECT 1 FROM invitations i"
+        " WHERE i.session_id = s.id AND i.user_id = ?) ORDER BY s.starts_at LIMIT 50",
+        (to_db(now), user_id),
+    )
+    return [_session(r) for r in rows]
+
+
+async def rule_committee(conn: Connection, rule_id: int) -> tuple[int, bool] | None:
+    """The committee a rule makes sessions for, and whether it still does."""
+    row = await fetch_one(
+        conn, "SELECT committee_id, active FROM session_rules WHERE id = ?", (rule_id,)
+    )
+    return (int(row["committee_id"]), bool(row["active"])) if row else None
+
+
+async def stop_rule(conn: Connection, rule_id: int) -> bool:
+    """The rule makes no more sessions; those already made stay. False if already stopped."""
+    cursor = await conn.execute(
+        "UPDATE session_rules SET active = 0 WHERE id = ? AND active = 1", (rule_id,)
+    )
+    return cursor.rowcount > 0
 
 
 async def upcoming_of(conn: Connection, committee_id: int, now: datetime) -> list[Session]:

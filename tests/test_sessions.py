@@ -465,6 +465,24 @@ async def test_a_big_committee_gets_its_roll_call_in_pages(
     assert again.text.endswith("3/3") and "✅" in again.actions[4][0].label
 
 
+async def open_training(
+    secretary: ChatDriver, title: str, *audience: str, confirm: bool = True
+) -> None:
+    await secretary.command("session_nouvelle")
+    await secretary.tap("Formation")
+    await secretary.text(title)
+    await secretary.text("4/12")
+    await secretary.text("9h")
+    await secretary.text("Maison des femmes")
+    await secretary.tap("Passer")
+    await secretary.tap("Passer")
+    await secretary.tap("Passer")  # no limit of places
+    for label in audience:
+        await secretary.tap(label)
+    if confirm:
+        await secretary.tap("Créer et inviter")
+
+
 async def test_an_open_training_invites_focal_points_or_the_communes_subscribers(
     kibaru: Kibaru,
 ) -> None:
@@ -484,24 +502,11 @@ async def test_an_open_training_invites_focal_points_or_the_communes_subscribers
             conn, user.id, AreaKind.COMMUNE, "bamako_c4", 3, "now", None, NOW
         )
 
-    async def training(title: str, audience: str) -> None:
-        await secretary.command("session_nouvelle")
-        await secretary.tap("Formation")
-        await secretary.text(title)
-        await secretary.text("4/12")
-        await secretary.text("9h")
-        await secretary.text("Maison des femmes")
-        await secretary.tap("Passer")
-        await secretary.tap("Passer")
-        await secretary.tap("Passer")  # no limit of places
-        await secretary.tap(audience)
-        await secretary.tap("Créer et inviter")
-
-    await training("Formation des points focaux", "points focaux")
+    await open_training(secretary, "Formation des points focaux", "points focaux")
     rows = await outbox_rows(kibaru, "invitation:1:%")
     # the member and the focal point; the subscriber (not a focal point) is not invited
     assert sorted(str(r["chat_id"]) for r in rows) == ["701", "801"]
-    await training("Forum public sur la sécurité", "abonnés")
+    await open_training(secretary, "Forum public sur la sécurité", "abonnés", "Commune IV")
     rows = await outbox_rows(kibaru, "invitation:2:%")
     assert sorted(str(r["chat_id"]) for r in rows) == ["701", "801", "802"]
     bambara = next(r for r in rows if r["chat_id"] == "802")
@@ -530,3 +535,125 @@ async def test_an_open_training_invites_focal_points_or_the_communes_subscribers
     await press(member_701, "!rsvp:2:yes")  # members are never asked (their request did)
     assert "Réponse enregistrée" in member_701.last_text
     assert "Une dernière question" not in member_701.last_text
+
+
+async def follower_of(kibaru: Kibaru, chat_id: str, code: str | None) -> ChatDriver:
+    """Someone who follows alerts for an area (None: all Mali) and belongs to no committee."""
+    from storage import subscriptions
+    from storage.subscriptions import AreaKind
+
+    chat = ChatDriver(kibaru.conversations, chat_id=chat_id)
+    await chat.command("start")
+    await chat.tap("Français")
+    kind = (
+        AreaKind.MALI
+        if code is None
+        else AreaKind.COMMUNE
+        if code.startswith("bamako_")
+        else AreaKind.REGION
+    )
+    async with kibaru.db.transaction() as conn:
+        user = await users.find(conn, "test", chat_id)
+        assert user is not None
+        await subscriptions.subscribe(conn, user.id, kind, code or "mali", 1, "now", None, NOW)
+    return chat
+
+
+async def test_an_open_session_can_invite_another_committee_or_a_chosen_areas_subscribers(
+    kibaru: Kibaru,
+) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    await member(kibaru, "701")
+    await member(kibaru, "702", committee="ccsc_bamako_c2")
+    await follower_of(kibaru, "811", "bamako_c4")
+    await follower_of(kibaru, "812", "segou")
+    await open_training(secretary, "Atelier inter-communes", "autre comité", confirm=False)
+    assert "Quel comité" in secretary.last_text
+    assert "CCS-C Commune IV" not in secretary.labels
+    await secretary.tap("Commune II")
+    assert "CCS-C Commune II sont invités aussi" in secretary.last_text
+    assert "chacun peut s'inscrire" in secretary.last_text
+    await secretary.tap("Créer et inviter")
+    rows = await outbox_rows(kibaru, "invitation:1:%")
+    assert sorted(str(r["chat_id"]) for r in rows) == ["701", "702"]
+    await open_training(secretary, "Forum de Ségou", "abonnés", "Ségou", confirm=False)
+    assert "Région de Ségou" in secretary.last_text
+    await secretary.tap("Créer et inviter")
+    rows = await outbox_rows(kibaru, "invitation:2:%")
+    assert sorted(str(r["chat_id"]) for r in rows) == ["701", "812"]
+
+
+async def test_anyone_finds_open_sessions_of_their_area_and_registers(kibaru: Kibaru) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    await open_training(secretary, "Formation des points focaux", "points focaux")
+    await create_session(secretary, day="5/12", title="Réunion des membres")  # closed
+    near = await follower_of(kibaru, "821", "bamako")  # all Bamako: takes in Commune IV
+    far = await follower_of(kibaru, "822", "segou")
+    unknown = ChatDriver(kibaru.conversations, chat_id="823")
+    await unknown.command("start")
+    await unknown.tap("Français")
+
+    await near.command("sessions")
+    [shown] = [m for m in near.last_replies if isinstance(m, ActionMessage)]
+    assert "Formation des points focaux" in shown.text and "Session ouverte" in shown.text
+    assert [b.key for row in shown.actions for b in row] == ["!rsvp:1:yes"]
+    await far.command("sessions")
+    assert "Aucune session à venir" in far.last_text
+    await unknown.command("sessions")  # nothing known about them: every open session
+    assert "Formation des points focaux" in unknown.last_text
+    assert "/alertes" in unknown.last_text
+
+    await press(near, "!rsvp:1:yes")  # registers, then is asked sex and age group once
+    assert [b.key for b in near.question.choices] == ["female", "male"]
+    await near.text("2")
+    await near.text("4")
+    async with kibaru.db.reading() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT i.answer FROM invitations i JOIN users u ON u.id = i.user_id"
+            " WHERE i.session_id = 1 AND u.chat_id = '821'"
+        )
+    assert [r[0] for r in rows] == ["yes"]
+    assert len(await outbox_rows(kibaru, "reminder:1:%")) == 2  # reminders like a member's
+    await near.command("sessions")  # now among their own sessions, with their answer
+    assert "Votre réponse : ✅ Je viendrai" in near.last_text
+    assert "Je m'inscris" not in near.last_text
+    # a session of the committee's own members stays closed, even with crafted data
+    await press(far, "!rsvp:2:yes")
+    assert "pas le droit" in far.last_text
+
+
+async def test_a_monthly_repetition_can_be_stopped_by_its_committee_only(kibaru: Kibaru) -> None:
+    secretary = await secretary_of_c4(kibaru)
+    other = await staff(kibaru, "401", Role.CCSC_SECRETARY, "ccsc_bamako_c1")
+    await secretary.command("session_nouvelle")
+    await secretary.tap("statutaire")
+    await secretary.text("Réunion statutaire")
+    await secretary.text("3/12")
+    await secretary.text("10h")
+    await secretary.text("Mairie de la Commune IV")
+    await secretary.tap("Passer")
+    await secretary.tap("Passer")
+    await secretary.tap("répéter")
+    await secretary.command("sessions")
+    stop = [
+        b.key
+        for m in secretary.last_replies
+        if isinstance(m, ActionMessage)
+        for row in m.actions
+        for b in row
+        if "répéter" in b.label
+    ]
+    assert stop and all(key == "!srs:1" for key in stop)
+    assert "pas le droit" in await press(other, "!srs:1:ok")
+    assert "Ne plus créer chaque mois" in await press(secretary, "!srs:1")
+    assert "Répétition arrêtée" in await press(secretary, "!srs:1:ok")
+    assert "déjà arrêtée" in await press(secretary, "!srs:1:ok")
+    async with kibaru.db.reading() as conn:
+        from storage import sessions
+
+        assert await sessions.active_rules(conn) == []
+        refused = await conn.execute_fetchall(
+            "SELECT subject FROM audit_log"
+            " WHERE action = 'refused' AND detail = 'session:stop_rule'"
+        )
+    assert len(refused) == 1

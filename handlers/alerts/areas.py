@@ -13,6 +13,9 @@ from handlers.alerts.severity import severity
 from handlers.report import places
 from storage.subscriptions import DIGEST, AreaKind, Subscription
 
+#: the choice "all Mali" among areas (a place code is never this)
+ALL_MALI = "_mali"
+
 
 def area_name(t: Translator, kind: AreaKind, code: str) -> str:
     if kind is AreaKind.MALI:

@@ -25,6 +25,7 @@ from bot.flow import (
 from bot.i18n import Translator
 from bot.inbound import ActionEvent, CommandEvent, action_data
 from bot.outbound import ActionMessage, Button
+from handlers.alerts.areas import ALL_MALI
 from handlers.refusal import refuse
 from handlers.report import places
 from handlers.report.when import DateProblem, parse_time, parse_upcoming_date
@@ -36,7 +37,6 @@ from storage.subscriptions import Recipient
 
 ANNOUNCE_FLOW = "announce"
 CANCEL = "ann"  # the action name of the "cancel this announcement" button
-ALL_MALI = "_mali"
 MAX_TEXT = 1000
 
 

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.flow import ChoiceStep, Finish, Flow, Goto, Option, Retry, TextStep, Transition, Turn
+from handlers.alerts.areas import ALL_MALI, scope_name
 from handlers.refusal import refuse
+from handlers.report import places
 from handlers.sessions.common import (
     KIND_NAMES,
     Context,
@@ -169,7 +171,8 @@ class Capacity(TextStep):
 
 
 class Openness(ChoiceStep):
-    """A training or a forum may be open beyond the committee; a statutory meeting is not."""
+    """A training or a forum may be open beyond the committee; a statutory meeting is not.
+    An open session also takes anyone who finds it in /sessions and registers."""
 
     name = "openness"
 
@@ -180,18 +183,97 @@ class Openness(ChoiceStep):
         return None
 
     async def question(self, turn: Turn) -> str:
-        return turn.t._("Qui invitez-vous ?")
+        return turn.t._(
+            "Qui invitez-vous ? Une session ouverte accepte aussi toute personne qui s'y "
+            "inscrit depuis /sessions."
+        )
 
     async def options(self, turn: Turn) -> Sequence[Option]:
         t = turn.t
         return [
             Option("members", t._("🏛️ Les membres du comité seulement")),
+            Option("committee", t._("🤝 Les membres et un autre comité")),
             Option("focal_points", t._("🧭 Les membres et les points focaux")),
-            Option("subscribers", t._("📢 Les membres et les abonnés aux alertes de la commune")),
+            Option("subscribers", t._("📢 Les membres et les abonnés aux alertes d'une zone")),
         ]
 
     async def chosen(self, turn: Turn, key: str) -> Transition:
         turn.answers["open_to"] = None if key == "members" else key
+        turn.answers.pop("open_area", None)
+        turn.answers.pop("open_committee", None)
+        if key == "committee":
+            return Goto(GuestCommittee.name)
+        if key == "subscribers":
+            return Goto(AudienceArea.name)
+        return Goto(Confirm.name)
+
+
+class GuestCommittee(ChoiceStep):
+    name = "guest_committee"
+    columns = 2
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._("Quel comité invitez-vous ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        own = int(turn.answers["committee"])
+        return [
+            Option(str(c.id), c.name)
+            for c in await committees.all_committees(turn.conn)
+            if c.id != own
+        ]
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        turn.answers["open_committee"] = int(key)
+        return Goto(Confirm.name)
+
+
+class AudienceArea(ChoiceStep):
+    """The committee's own commune first: the usual choice, one press."""
+
+    name = "audience_area"
+    columns = 2
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._("Les abonnés de quelle zone ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        t = turn.t
+        committee = await committees.get(turn.conn, int(turn.answers["committee"]))
+        first = []
+        if committee is not None and committee.commune:
+            first.append(Option(f"own:{committee.commune}", scope_name(t, committee.commune)))
+        return [
+            *first,
+            Option(ALL_MALI, t._("🇲🇱 Tout le Mali")),
+            *(
+                Option(r.code, r.name, places.REGION_ALIASES.get(r.code, ()))
+                for r in places.REGIONS
+            ),
+        ]
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        if key == places.BAMAKO.code:
+            return Goto(AudienceCommune.name)
+        turn.answers["open_area"] = None if key == ALL_MALI else key.removeprefix("own:")
+        return Goto(Confirm.name)
+
+
+class AudienceCommune(ChoiceStep):
+    name = "audience_commune"
+    columns = 2
+
+    async def question(self, turn: Turn) -> str:
+        return turn.t._("Tout Bamako, ou une commune ?")
+
+    async def options(self, turn: Turn) -> Sequence[Option]:
+        return [
+            Option(places.BAMAKO.code, turn.t._("Tout Bamako")),
+            *(Option(c.code, c.name) for c in places.BAMAKO.cercles),
+        ]
+
+    async def chosen(self, turn: Turn, key: str) -> Transition:
+        turn.answers["open_area"] = key
         return Goto(Confirm.name)
 
 
@@ -226,10 +308,24 @@ class Confirm(ChoiceStep):
         lines.append(
             t.ngettext("{n} membre sera invité.", "{n} membres seront invités.", len(members))
         )
-        if turn.answers.get("open_to") == "focal_points":
+        open_to = turn.answers.get("open_to")
+        if open_to == "committee":
+            guest = await committees.get(turn.conn, int(turn.answers["open_committee"]))
+            if guest is not None:
+                lines.append(
+                    t._("🤝 Les membres de {committee} sont invités aussi.", committee=guest.name)
+                )
+        elif open_to == "focal_points":
             lines.append(t._("🧭 Les points focaux sont invités aussi."))
-        elif turn.answers.get("open_to") == "subscribers":
-            lines.append(t._("📢 Les abonnés aux alertes de la commune sont invités aussi."))
+        elif open_to == "subscribers":
+            lines.append(
+                t._(
+                    "📢 Les abonnés aux alertes de cette zone sont invités aussi : {area}",
+                    area=scope_name(t, turn.answers.get("open_area")),
+                )
+            )
+        if open_to:
+            lines.append(t._("🔓 Session ouverte : chacun peut s'inscrire depuis /sessions."))
         return "\n".join(lines)
 
     async def options(self, turn: Turn) -> Sequence[Option]:
@@ -297,6 +393,8 @@ class Confirm(ChoiceStep):
             rule_id=rule_id,
             capacity=turn.answers.get("capacity"),
             open_to=turn.answers.get("open_to"),
+            open_area=turn.answers.get("open_area"),
+            open_committee=turn.answers.get("open_committee"),
         )
         assert created is not None  # a new rule has no session yet: never a duplicate
         ctx = Context.of(turn)
@@ -347,6 +445,9 @@ def new_session_flow() -> Flow:
             Summary(),
             Capacity(),
             Openness(),
+            GuestCommittee(),
+            AudienceArea(),
+            AudienceCommune(),
             Confirm(),
         ],
     )

@@ -12,7 +12,7 @@ from bot.i18n import Translator
 from bot.inbound import action_data
 from handlers.report import places
 from handlers.sessions.common import ANSWER_NAMES, Context, describe, when
-from storage import committees, outbox, roles, sessions, subscriptions, users
+from storage import outbox, roles, sessions, subscriptions, users
 from storage.database import fetch_one
 from storage.outbox import Outgoing
 from storage.roles import Role
@@ -35,17 +35,20 @@ def _batch(session_id: int, user_id: int) -> str:
 
 
 async def open_audience(ctx: Context, session: Session) -> list[User]:
-    """Who an open session invites besides the members: the focal points, or the people who
-    follow alerts for the committee's commune (and its focal points)."""
+    """Who an open session invites besides the members: another committee's members, the
+    focal points, or the people who follow alerts for the chosen area (and its focal
+    points)."""
+    if session.open_to == "committee" and session.open_committee is not None:
+        return await sessions.members(ctx.conn, session.open_committee)
     if session.open_to == "focal_points":
         return await roles.people(ctx.conn, (Role.FOCAL_POINT,))
     if session.open_to == "subscribers":
-        committee = await committees.get(ctx.conn, session.committee_id)
-        commune = committee.commune if committee else None
-        inside = places.cercle(commune) if commune else None
-        region = inside[0].code if inside else None
+        area = session.open_area
+        inside = places.cercle(area) if area else None
         found = []
-        for person in await subscriptions.followers(ctx.conn, commune, region):
+        for person in await subscriptions.followers(
+            ctx.conn, area, inside[0].code if inside else None
+        ):
             user = await users.get(ctx.conn, person.user_id)
             if user is not None:
                 found.append(user)

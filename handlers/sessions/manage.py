@@ -1,5 +1,7 @@
 """Moving and cancelling a session (secretary of its committee, or coordinator): those who
-answered yes or maybe are told, and their reminders follow the session or stop."""
+answered yes or maybe are told, and their reminders follow the session or stop. And stopping
+a monthly rule: no more sessions are made, those already made (and invited to) stay, each to
+be cancelled on its own if need be."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from handlers.refusal import refuse
 from handlers.sessions.common import Context, may_manage, when
 from handlers.sessions.invitations import notify_change, queue_roll_call
 from handlers.sessions.moment import SessionDay, SessionHour
-from storage import outbox, sessions, users
+from storage import committees, outbox, sessions, users
 from storage.sessions import Session
 
 MOVE_FLOW = "session_move"
 MOVE = "smv"  # !smv:<session>: move a session
 CANCEL = "scx"  # !scx:<session> asks, !scx:<session>:ok cancels
+STOP_RULE = "srs"  # !srs:<rule> asks, !srs:<rule>:ok stops the monthly repetition
 
 
 async def _managed_session(turn: Turn, raw: str, what: str) -> Session | None:
@@ -128,6 +131,50 @@ async def cancel_action(turn: Turn, event: ActionEvent) -> Transition:
             "🚫 Session annulée ; {n} personne prévenue.",
             "🚫 Session annulée ; {n} personnes prévenues.",
             told,
+        )
+    )
+    return Retry()
+
+
+async def stop_rule_action(turn: Turn, event: ActionEvent) -> Transition:
+    """srs:<rule> asks for confirmation; srs:<rule>:ok stops the repetition."""
+    raw = event.args[0] if event.args else ""
+    found = (
+        await sessions.rule_committee(turn.conn, int(raw))
+        if raw.isdigit() and len(raw) < 12
+        else None
+    )
+    committee = await committees.get(turn.conn, found[0]) if found else None
+    if (
+        found is None
+        or committee is None
+        or not await committees.may_manage(turn.conn, turn.user.id, committee)
+    ):
+        await refuse(turn, "session:stop_rule", f"rule:{raw[:12]}")
+        return Retry()
+    t = turn.t
+    if not found[1]:
+        turn.note(t._("Cette répétition était déjà arrêtée."))
+        return Retry()
+    if event.args[1:] != ("ok",):
+        turn.out.append(
+            ActionMessage(
+                t._(
+                    "Ne plus créer chaque mois les sessions de {committee} ? Les sessions déjà "
+                    "prévues restent ; annulez-les une à une si besoin.",
+                    committee=committee.name,
+                ),
+                actions=(
+                    (Button(action_data(STOP_RULE, raw, "ok"), t._("⏹️ Oui, ne plus répéter")),),
+                ),
+            )
+        )
+        return Retry()
+    await sessions.stop_rule(turn.conn, int(raw))
+    turn.note(
+        t._(
+            "⏹️ Répétition arrêtée : plus aucune nouvelle session ne sera créée. "
+            "Pour en programmer une : /session_nouvelle"
         )
     )
     return Retry()

@@ -1,9 +1,12 @@
 """The three answer buttons of an invitation (RSVP), usable until the session starts.
 
-Only the person invited may answer: an invitation forwarded to someone else is refused and
-audited. When the session has a capacity, a "yes" beyond it goes on the waiting list (no
-reminders yet), and a place freed by a changed answer goes to the first one waiting, who is
-told and gets their reminders.
+Only the person invited may answer: an invitation to a committee's own session forwarded to
+someone else is refused and audited. An open session takes anyone: their first answer (the
+"register" button of /sessions, or a forwarded invitation) invites them.
+
+When the session has a capacity, a "yes" beyond it goes on the waiting list (no reminders
+yet), and a place freed by a changed answer goes to the first one waiting, who is told and
+gets their reminders.
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
     raw, value = (*event.args, "", "")[:2]
     session = await sessions.get(turn.conn, int(raw)) if raw.isdigit() and len(raw) < 12 else None
     invitation = await sessions.invitation(turn.conn, session.id, turn.user.id) if session else None
+    if (
+        session is not None
+        and invitation is None
+        and session.open_to is not None
+        and value in ANSWER_NAMES
+        and not session.cancelled
+        and session.starts_at > turn.now
+    ):
+        await sessions.invite(turn.conn, session.id, turn.user.id)
+        invitation = await sessions.invitation(turn.conn, session.id, turn.user.id)
     if session is None or invitation is None or value not in ANSWER_NAMES:
         await refuse(turn, "session:rsvp", f"session:{raw[:12]}")
         return Retry()
