@@ -1,6 +1,8 @@
-"""A CCS-C session end to end through the Bot API emulator: created by the secretary, the
-invitation answered with its button, the reminder delivered at its time after a restart, the
-one missed while the bot was down dropped, then the roll-call and the check-in code."""
+"""A CCS-C session end to end through the Bot API emulator: two residents ask to join and the
+secretary approves them with the button, the secretary creates a session, the invitation is
+answered with its button, the reminder is delivered at its time after a restart, the one
+missed while the bot was down is dropped, then the check-in code, the roll-call and the
+participation figures."""
 
 from __future__ import annotations
 
@@ -62,18 +64,29 @@ async def step(emulator: BotApiEmulator, user: SimUser, action: str, value: str)
     await emulator.wait_for_messages(user.user_id, before + 1)
 
 
-async def enrol(kibaru: Kibaru, secretary: SimUser, member: SimUser) -> None:
+async def appoint(kibaru: Kibaru, secretary: SimUser) -> None:
     async with kibaru.db.transaction() as conn:
         found = await users.find(conn, "telegram", str(secretary.user_id))
         assert found is not None
         await roles.grant(conn, found.id, Role.CCSC_SECRETARY, NOW, "ccsc_bamako_c4")
-        found = await users.find(conn, "telegram", str(member.user_id))
-        assert found is not None
-        await conn.execute(
-            "INSERT INTO committee_members (committee_id, user_id, member_type, status,"
-            " requested_at) VALUES (4, ?, 'women', 'active', ?)",
-            (found.id, NOW.isoformat()),
-        )
+
+
+async def join(
+    emulator: BotApiEmulator, resident: SimUser, secretary: SimUser, *answers: str
+) -> None:
+    """/ccsc by buttons (commune, member type, sex, age group), a first name, then the
+    secretary's Approve button."""
+    await step(emulator, resident, "text", "/ccsc")
+    for label in ("Commune IV", *answers[:-1]):
+        await step(emulator, resident, "press", label)
+    await step(emulator, resident, "text", answers[-1])
+    before = len(emulator.messages_to(secretary.user_id))
+    await step(emulator, resident, "press", "Envoyer")
+    await emulator.wait_for_messages(secretary.user_id, before + 1)
+    request = emulator.messages_to(secretary.user_id)[-1]
+    assert answers[-1] in (request.text or "")
+    await step(emulator, secretary, "press", "Approuver")
+    await reply(emulator, resident, "Bienvenue")
 
 
 def reminder_rows(database: Path) -> list[tuple[str, str, str | None]]:
@@ -90,11 +103,14 @@ async def test_session_invitation_reminder_roll_call_and_check_in(
     emulator: BotApiEmulator, tg_settings: Settings, clock: ManualClock
 ) -> None:
     secretary, awa = emulator.user(400), emulator.user(502, "Awa", "fr")
+    bakary = emulator.user(503, "Bakary", "fr")
     async with running_bot(tg_settings, clock) as channel:
-        for user in (secretary, awa):
+        for user in (secretary, awa, bakary):
             await step(emulator, user, "text", "/start")
             await step(emulator, user, "press", "Français")
-        await enrol(channel.kibaru, secretary, awa)
+        await appoint(channel.kibaru, secretary)
+        await join(emulator, awa, secretary, "Représentante des femmes", "Femme", "18 à 24", "Awa")
+        await join(emulator, bakary, secretary, "FSI", "Homme", "plus de 35", "Bakary")
         for action, value in (
             ("text", "/session_nouvelle"),
             ("press", "statutaire"),
@@ -113,12 +129,15 @@ async def test_session_invitation_reminder_roll_call_and_check_in(
         assert "mardi 24 novembre 2026 à 10:00" in (invitation.text or "")
         await awa.press("Je viendrai", invitation)
         await reply(emulator, awa, "Réponse enregistrée")
-    assert [r[0] for r in reminder_rows(tg_settings.database_path)] == ["queued", "queued"]
+        await bakary.press("Peut-être", await reply(emulator, bakary, "Invitation"))
+        await reply(emulator, bakary, "Réponse enregistrée")
+    assert [r[0] for r in reminder_rows(tg_settings.database_path)] == ["queued"] * 4
 
     clock.set(datetime(2026, 11, 23, 10, 0, 1, tzinfo=UTC))  # the 24 h reminder is due
     async with running_bot(tg_settings, clock):
         reminder = await reply(emulator, awa, "Rappel")
         assert "Réunion statutaire de novembre" in (reminder.text or "")
+        await reply(emulator, bakary, "Rappel")
 
     clock.set(datetime(2026, 11, 24, 10, 5, tzinfo=UTC))  # down through the 2 h reminder
     async with running_bot(tg_settings, clock):
@@ -128,9 +147,27 @@ async def test_session_invitation_reminder_roll_call_and_check_in(
         await reply(emulator, awa, "Présence enregistrée")
         await secretary.press("Faire l'appel", roll_call)
         roll = await reply(emulator, secretary, "📋 Appel")
-        assert roll.button_labels[0].startswith("✅")  # Awa checked in
+        assert roll.button_labels[0] == "✅ Awa · présent"  # checked in with the code
+        assert roll.button_labels[2] == "▫️ Bakary · présent"
+        await secretary.press("Bakary", roll)  # came without his phone: marked by the secretary
+
+        def rolls() -> list[SentMessage]:
+            return [
+                m for m in emulator.messages_to(secretary.user_id) if "📋 Appel" in (m.text or "")
+            ]
+
+        await emulator.wait_for(lambda: len(rolls()) == 2, 20)
+        roll = rolls()[-1]
+        assert roll.button_labels[2] == "✅ Bakary · présent"
+        await secretary.send_text("/participation")
+        figures = (await reply(emulator, secretary, "participants, dont")).text or ""
+    # Awa (woman, 18-24) and Bakary (FSI, over 35) came: 2 participants, 1 woman (50 %),
+    # 1 youth (50 %), 1 FSI; both had said yes or maybe.
+    assert "2 participants, dont 1 femme (50 %), 1 jeune (50 %) et 1 FSI" in figures
     assert reminder_rows(tg_settings.database_path) == [
         ("sent", "2026-11-23T10:00:00.000+00:00", None),
+        ("sent", "2026-11-23T10:00:00.000+00:00", None),
+        ("cancelled", "2026-11-24T08:00:00.000+00:00", "expired"),
         ("cancelled", "2026-11-24T08:00:00.000+00:00", "expired"),
     ]
     assert len([m for m in emulator.messages_to(awa.user_id) if "Rappel" in (m.text or "")]) == 1
