@@ -17,16 +17,25 @@ from handlers.sessions.rule import create_from_rules
 log = logging.getLogger(__name__)
 
 
+#: how often the scheduler looks at the outbox for rows that fell due
+OUTBOX_TICK = timedelta(seconds=30)
+
+
 class Jobs:
-    def __init__(self, kibaru: Kibaru) -> None:
+    def __init__(self, kibaru: Kibaru, outbox_tick: Callable[[], None] | None = None) -> None:
+        """`outbox_tick` wakes the channel's outbox sender. The sender also waits on its own
+        for the earliest due row (to the second, which a tick cannot do); the tick is what
+        brings in rows another process queued, and a sender that missed a wake-up."""
         self.kibaru = kibaru
+        self.outbox_tick = outbox_tick
         self.scheduler = AsyncIOScheduler(timezone=kibaru.settings.timezone)
 
     def add(self, name: str, every: timedelta, job: Callable[[], Awaitable[object]]) -> None:
         async def run() -> None:
             try:
                 result = await job()
-                log.info("job %s done (%s)", name, result)
+                if result is not None:  # the outbox tick, every 30 s, has nothing to say
+                    log.info("job %s done (%s)", name, result)
             except Exception as error:  # a failed run is retried at the next interval
                 log.error("job %s failed: %s", name, type(error).__name__)
 
@@ -61,6 +70,13 @@ class Jobs:
                 self.kibaru.db, self.kibaru.clock, self.kibaru.settings, self.kibaru.catalogs
             ),
         )
+        if self.outbox_tick is not None:
+            tick = self.outbox_tick
+
+            async def kick() -> None:
+                tick()
+
+            self.add("outbox_tick", OUTBOX_TICK, kick)
         self.scheduler.start()
 
     def stop(self) -> None:

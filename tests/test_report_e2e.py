@@ -176,16 +176,19 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
         ran.set()
         return "ok"
 
-    jobs = Jobs(kibaru)
+    kicked = asyncio.Event()
+    jobs = Jobs(kibaru, outbox_tick=kicked.set)
     jobs.add("probe", timedelta(hours=1), probe)
     jobs.start()
     try:
         await asyncio.wait_for(ran.wait(), 10)
+        await asyncio.wait_for(kicked.wait(), 10)  # the outbox tick runs at start-up too
         assert {job.id for job in jobs.scheduler.get_jobs()} == {
             "probe",
             "purge_expired_drafts",
             "escalate_overdue_reviews",
             "session_rules",
+            "outbox_tick",
         }
     finally:
         jobs.stop()
