@@ -101,7 +101,7 @@ async def test_the_alert_header_then_french_and_english_info(kibaru: Kibaru) -> 
     assert texts(root, "cap:info/cap:onset") == ["2026-03-12T08:30:00-00:00"] * 2
     [description, _] = texts(root, "cap:info/cap:description")
     assert "Commune IV, Bamako" in description and report.reference in description
-    assert "tués : 2 · blessés : 5" in description
+    assert "• Tués : 2 · blessés : 5 · disparus : ? · déplacés : ?" in description
     codes = pairs(root.findall("cap:info", NS)[0], "cap:eventCode")
     assert codes == {
         "kibaru:category": "armed_attack",

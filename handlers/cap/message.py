@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from bot.i18n import Translator
 from handlers.cap.mapping import GRAVITY, cap_category, circle
-from handlers.dissemination.alert_text import area_name, default_summary, figures_text
+from handlers.dissemination.alert_text import area_name, default_summary
 from handlers.report import categories, places
 from handlers.report.answer_lines import when_text
 from handlers.review.severity import SEVERITIES
@@ -37,6 +37,8 @@ CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 #: CAP advises headlines short enough for a pager or a text message
 MAX_HEADLINE = 160
+#: `senderName`, the issuer as people read it: a name, the same in every language
+SENDER_NAME = "Kibaru"
 
 
 class MsgType(StrEnum):
@@ -154,11 +156,11 @@ def _info(root: ET.Element, t: Translator, report: Report, alert: Alert, timezon
             report.occurred_on, time.fromisoformat(report.occurred_time), tzinfo=timezone
         )
         _text(info, "onset", cap_time(onset, timezone))
-    _text(info, "senderName", t._("Kibaru, alerte précoce"))
+    _text(info, "senderName", SENDER_NAME)
     severity = t._(SEVERITIES[alert.severity][1])
     headline = f"{severity} · {event} · {area_name(report)}"
     _text(info, "headline", headline[:MAX_HEADLINE])
-    _text(info, "description", _description(t, report, alert, severity))
+    _text(info, "description", _description(t, report, alert, severity, event))
     _pair(info, "parameter", "kibaru:severity", str(alert.severity))
     if category is not None:
         _pair(info, "parameter", "kibaru:sector", category.ecowarn_sector)
@@ -168,7 +170,8 @@ def _info(root: ET.Element, t: Translator, report: Report, alert: Alert, timezon
     _area(info, report)
 
 
-def _description(t: Translator, report: Report, alert: Alert, severity: str) -> str:
+def _description(t: Translator, report: Report, alert: Alert, severity: str, event: str) -> str:
+    """The lines staff and subscribers already read (same wording, same translations)."""
     when = when_text(
         t,
         {
@@ -178,18 +181,30 @@ def _description(t: Translator, report: Report, alert: Alert, severity: str) -> 
         },
     )
     lines = [
-        t._("Gravité : {severity} ({level}/4)", severity=severity, level=alert.severity),
-        t._("Lieu : {place}", place=area_name(report)),
-        t._("Date : {when}", when=when),
+        f"{severity} ({alert.severity}/4) · {event}",
+        t._("• Quand : {value}", value=when),
+        t._("• Où : {value}", value=area_name(report)),
     ]
-    figures = figures_text(t, report)
-    if figures:
-        lines.append(t._("Personnes touchées : {figures}", figures=figures))
+    counts = (report.killed, report.injured, report.missing, report.displaced)
+    if any(n is not None for n in counts):
+        killed, injured, missing, displaced = (
+            t._("?") if n is None else t.number(n) for n in counts
+        )
+        lines.append(
+            t._(
+                "• Tués : {killed} · blessés : {injured} · disparus : {missing} · "
+                "déplacés : {displaced}",
+                killed=killed,
+                injured=injured,
+                missing=missing,
+                displaced=displaced,
+            )
+        )
     lines += [
         "",
         alert.summary or default_summary(t, report),
         "",
-        t._("Référence : {reference}", reference=report.reference),
+        t._("Réf. {reference} · Kibaru, alerte précoce", reference=report.reference),
     ]
     return "\n".join(lines)
 

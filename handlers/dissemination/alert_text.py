@@ -39,8 +39,7 @@ def default_summary(t: Translator, report: Report) -> str:
     )
 
 
-def figures_text(t: Translator, report: Report) -> str | None:
-    """The figures the reporter knew ("tués : 2 · blessés : 5"); None if none."""
+def _figures(t: Translator, report: Report) -> str | None:
     parts = []
     if report.killed:
         parts.append(t._("tués : {n}", n=t.number(report.killed)))
@@ -61,7 +60,7 @@ def alert_text(t: Translator, report: Report, alert: Alert) -> str:
         t._("📍 {place}", place=area_name(report)),
         t._("🕒 {when}", when=when_text(t, report_answers(report))),
     ]
-    figures = figures_text(t, report)
+    figures = _figures(t, report)
     if figures:
         lines.append(t._("👥 {figures}", figures=figures))
     lines.append("")
