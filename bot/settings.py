@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,12 @@ class SettingsError(Exception):
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
         self.problem = problem
+
+
+def default_cap_sender() -> str:
+    """`kibaru@<this machine's name>`: unique enough to start; set KIBARU_CAP_SENDER to the
+    organisation's own address so that identifiers do not change with the machine."""
+    return f"kibaru@{socket.gethostname() or 'localhost'}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,12 @@ class Settings:
     youth_max_age: int = 35
     #: how long before a CCS-C session those who answered yes or maybe are reminded
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    #: where each public alert is POSTed as a CAP 1.2 message (partner platforms); None: not
+    cap_webhook: str | None = None
+    #: key of the HMAC-SHA256 signature of each POST's body (header X-Kibaru-Signature)
+    cap_secret: str | None = None
+    #: CAP <sender>: who partners see the alerts come from; it prefixes every identifier
+    cap_sender: str = field(default_factory=default_cap_sender)
 
     @property
     def timezone_name(self) -> str:
@@ -225,6 +238,50 @@ def _parse_youth_max_age(raw: str | None) -> int:
     return int(text)
 
 
+def _parse_cap_webhook(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url):
+        raise SettingsError(
+            "KIBARU_CAP_WEBHOOK",
+            "expected the http(s) URL where partners receive CAP alerts, such as "
+            "https://alerts.example.org/cap (leave it empty to send none)",
+        )
+    return url
+
+
+#: an HMAC key shorter than this is guessable; `openssl rand -hex 32` gives a good one
+_MIN_SECRET = 16
+
+
+def _parse_cap_secret(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    secret = raw.strip()
+    if len(secret) < _MIN_SECRET:
+        raise SettingsError(
+            "KIBARU_CAP_SECRET",
+            f"too short ({len(secret)} characters, at least {_MIN_SECRET}); share a long random "
+            "key with the partner, e.g. the output of `openssl rand -hex 32`",
+        )
+    return secret
+
+
+def _parse_cap_sender(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        return default_cap_sender()
+    sender = raw.strip()
+    if any(c.isspace() or c in ",<&" for c in sender):
+        raise SettingsError(
+            "KIBARU_CAP_SENDER",
+            "CAP forbids spaces, commas, '<' and '&' in a sender; use an address such as "
+            "kibaru@wanep-mali.org or a URN",
+        )
+    return sender
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
 ) -> Settings:
@@ -259,4 +316,7 @@ def load_settings(
         ),
         youth_max_age=_parse_youth_max_age(env.get("KIBARU_YOUTH_MAX_AGE")),
         reminders=parse_reminders(env.get("KIBARU_REMINDERS")),
+        cap_webhook=_parse_cap_webhook(env.get("KIBARU_CAP_WEBHOOK")),
+        cap_secret=_parse_cap_secret(env.get("KIBARU_CAP_SECRET")),
+        cap_sender=_parse_cap_sender(env.get("KIBARU_CAP_SENDER")),
     )

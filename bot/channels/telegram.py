@@ -35,6 +35,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import TELEGRAM, Kibaru
+from bot.channels.cap_webhook import CapWebhookTransport
 from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_outbox import TelegramTransport
 from bot.channels.telegram_polling import Poller
@@ -59,6 +60,8 @@ from bot.inbound import (
 from bot.outbound import ActionMessage, Media, Message, Question, RemoveKeyboard, Request
 from bot.outbox.pacing import Pacing
 from bot.outbox.sender import OutboxSender
+from bot.outbox.transport import Transport
+from handlers.cap.webhook import CAP_WEBHOOK
 from handlers.commands import command_language
 
 log = logging.getLogger(__name__)
@@ -369,12 +372,14 @@ class TelegramChannel:
         self.downloads = MediaDownloads(kibaru, self.app.bot)
         self._sending = asyncio.Semaphore(SENDING_CHATS)
         self.pacing = Pacing(kibaru.clock)
-        self.outbox = OutboxSender(
-            kibaru.db,
-            kibaru.clock,
-            {TELEGRAM: TelegramTransport(self.app.bot, split_text)},
-            self.pacing,
-        )
+        transports: dict[str, Transport] = {TELEGRAM: TelegramTransport(self.app.bot, split_text)}
+        # CAP messages for partner platforms share the sender (retries, restarts) but not
+        # Telegram's budget: their transport takes no pacing slot.
+        self.cap_webhook: CapWebhookTransport | None = None
+        if settings.cap_webhook:
+            self.cap_webhook = CapWebhookTransport(settings.cap_webhook, settings.cap_secret)
+            transports[CAP_WEBHOOK] = self.cap_webhook
+        self.outbox = OutboxSender(kibaru.db, kibaru.clock, transports, self.pacing)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -397,6 +402,8 @@ class TelegramChannel:
             self.poller = None
         await self.downloads.stop()
         await self.outbox.stop()
+        if self.cap_webhook is not None:
+            await self.cap_webhook.close()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -7,9 +7,11 @@ to each is written back at the next round, all rows in one commit. A crash there
 queue, and only those may reach their recipient twice.
 
 Failures: a 429 pauses the pacing (both lanes) for Telegram's `retry_after` and requeues the
-row without counting an attempt; network errors, timeouts and 5xx are retried with exponential
-backoff up to `max_attempts`; a 403 marks the row "blocked" and its user as having blocked the
-bot, without retrying; a 400 fails the row at once.
+row without counting an attempt (a transport outside Telegram's budget, whose `calls` is 0,
+such as a partner's webhook, requeues its row and pauses nothing); network errors, timeouts
+and 5xx are retried with exponential backoff up to `max_attempts`; a 403 marks the row
+"blocked" and its user as having blocked the bot, without retrying; a 400 fails the row at
+once.
 
 The sender wakes on `kick()` (something was enqueued), when the earliest queued row falls due
 (`not_before`, a retry's time: waited on the clock when within `horizon`), and every `nap`
@@ -271,7 +273,8 @@ class OutboxSender:
             message_id = await transport.deliver(row.chat_id, row.outgoing)
         except RetryAfter as error:
             self.throttled += 1
-            self.pacing.pause(error.seconds)
+            if transport.calls(row.outgoing):  # Telegram asked: both lanes wait
+                self.pacing.pause(error.seconds)
             log.warning("outbox %s: throttled, retry in %.1f s", row.key, error.seconds)
             at = self.clock.now() + timedelta(seconds=error.seconds)
             return Outcome(row, Status.QUEUED, error=error.code, retry_at=at, counts=False)

@@ -46,5 +46,7 @@ class Transport(Protocol):
 
     def calls(self, outgoing: Outgoing) -> int:
         """How many messages the platform counts for it (media, long texts cut in parts):
-        the slots the sender takes from the pacing before delivering it."""
+        the slots the sender takes from the pacing before delivering it. 0 for a channel
+        outside Telegram's rate limits (a partner's webhook): its rows take no slot, and its
+        429 delays only its own row instead of pausing Telegram's lanes."""
         ...

@@ -4,8 +4,9 @@ A button on the review message starts one of these flows in the validator's priv
 with the report's id as its first answer. The presser's right is checked at the press and
 again when the decision is stored (a role can be withdrawn in between). The decision itself
 is one INSERT (`storage.review.decide`): the first validator wins, the second is told who
-decided. Everything that follows a decision (the alert's fan-out, the reporter's notice, the
-review messages' edits) is queued in the outbox in the same transaction.
+decided. Everything that follows a decision (the alert's fan-out, its CAP message for partner
+platforms, the reporter's notice, the review messages' edits) is queued in the outbox in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.flow import ChoiceStep, Finish, Flow, Goto, Option, Retry, TextStep, Transition, Turn
 from bot.i18n import N_, Translator
+from handlers.cap.webhook import queue_for_partners
 from handlers.dissemination.alert_text import default_summary
 from handlers.dissemination.fanout import disseminate
 from handlers.refusal import refuse
@@ -215,6 +217,7 @@ async def validate(turn: Turn, summary: str | None) -> Transition:
     queued = await disseminate(
         turn.conn, report, alert, turn.translator, turn.now, turn.settings.timezone
     )
+    await queue_for_partners(turn.conn, report, alert, turn.translator, turn.settings, turn.now)
     turn.say(
         turn.t.ngettext(
             "✅ {reference} validé ({severity}). L'alerte part vers {n} destinataire.",
