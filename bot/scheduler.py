@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -73,7 +73,9 @@ class Jobs:
             run,
             trigger,
             id=name,
-            next_run_time=self.kibaru.clock.now(),  # once at start-up: catch up after downtime
+            # once at start-up, to catch up after downtime: APScheduler waits on the real
+            # clock, whatever time the bot's clock (a test's manual one) shows
+            next_run_time=datetime.now(UTC),
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
