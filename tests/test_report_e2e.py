@@ -186,6 +186,9 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
             "purge_expired_drafts",
             "escalate_overdue_reviews",
             "session_rules",
+            "weekly_report",
+            "monthly_report",
+            "purge_bulletin_charts",
         }
     finally:
         jobs.stop()
