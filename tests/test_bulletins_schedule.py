@@ -311,3 +311,15 @@ async def test_chart_files_go_once_their_messages_are_sent(
     assert await purge_charts(kibaru.db, clock) == 2
     assert not any(chart.exists() for chart in charts)
     assert await purge_charts(kibaru.db, clock) == 0
+
+
+async def test_a_chart_that_cannot_be_written_leaves_the_text(
+    kibaru: Kibaru, clock: ManualClock, db_path: Path
+) -> None:
+    await _people(kibaru)
+    kibaru.settings.charts_dir.write_bytes(b"")  # a file where the folder should be
+    clock.set(at(23, 8))
+    assert await _run(kibaru) is not None
+    payloads = [outbox.Outgoing.from_json(payload) for _, _, payload in _rows(db_path)]
+    assert len(payloads) == 3
+    assert all(p.files == () and "ML-2026-" in p.text for p in payloads)

@@ -8,6 +8,7 @@ Both read the bot's time zone; others are refused (and the refusal audited).
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from bot.flow import Retry, Transition, Turn
@@ -23,6 +24,8 @@ from handlers.ccsc.figures import Period, period_for
 from handlers.refusal import refuse
 from storage import bulletins, roles
 from storage.roles import Role
+
+log = logging.getLogger(__name__)
 
 _KIND_WORDS = {
     "semaine": WEEK,
@@ -100,7 +103,11 @@ async def bulletin(turn: Turn, event: CommandEvent) -> Transition:
         youth_max_age=turn.settings.youth_max_age,
     )
     name = f"{period.kind}-{period.start.isoformat()}-user{turn.user.id}"
-    drawn = await render(t, found, chart_path(turn.settings, name, t))
+    try:
+        drawn = await render(t, found, chart_path(turn.settings, name, t))
+    except OSError as error:  # the text is worth sending without its chart
+        log.warning("bulletin chart not written: %s", type(error).__name__)
+        drawn = None
     if drawn is not None:
         await bulletins.record_chart(turn.conn, str(drawn), None, turn.now)
         turn.out.append(Media("", kind=MediaKind.PHOTO, path=str(drawn)))

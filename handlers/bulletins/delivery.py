@@ -44,10 +44,15 @@ def chart_path(settings: Settings, name: str, t: Translator) -> Path:
 async def _charts(
     settings: Settings, translators: list[Translator], found: PeriodFigures, name: str
 ) -> dict[str, Path]:
-    """language -> chart file, for each language among the recipients."""
+    """language -> chart file, for each language among the recipients. A chart that cannot
+    be written (disk full, folder not writable) is left out: the text still goes."""
     drawn: dict[str, Path] = {}
     for t in translators:
-        path = await render(t, found, chart_path(settings, name, t))
+        try:
+            path = await render(t, found, chart_path(settings, name, t))
+        except OSError as error:
+            log.warning("bulletin chart not written: %s", type(error).__name__)
+            continue
         if path is not None:
             drawn[t.language] = path
     return drawn

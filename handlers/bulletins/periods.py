@@ -1,5 +1,7 @@
-"""The weeks and months the reports cover, as people in Mali count them: weeks run Monday to
-Sunday and months are calendar months, both in the bot's time zone; and how they read.
+"""The weeks and months the reports cover, and how they read. Periods are days in the bot's
+time zone: a week asked by date is the calendar week (Monday to Sunday) holding it, the week
+of a scheduled report is the seven days before the day it is sent (the same, with the default
+Monday), and months are calendar months.
 
 A period is `handlers.ccsc.figures.Period` (first day, first day after, kind), the one the
 participation figures use, so that /stats, /participation and the bulletins agree on what
