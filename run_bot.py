@@ -85,7 +85,7 @@ async def _run_telegram(settings: Settings) -> int:
             )
             return 1
         assert channel.poller is not None
-        jobs = Jobs(kibaru, outbox_tick=channel.outbox.kick)
+        jobs = Jobs(kibaru, kick=channel.outbox.kick)
         jobs.start()
         polling = asyncio.create_task(channel.poller.wait())
         stopping = asyncio.create_task(stop.wait())

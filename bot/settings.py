@@ -11,7 +11,7 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +36,16 @@ def default_cap_sender() -> str:
     """`kibaru@<this machine's name>`: unique enough to start; set KIBARU_CAP_SENDER to the
     organisation's own address so that identifiers do not change with the machine."""
     return f"kibaru@{socket.gethostname() or 'localhost'}"
+
+
+@dataclass(frozen=True)
+class ReportTime:
+    """When a periodic report goes out, in KIBARU_TIMEZONE: `day` is a weekday (0 Monday ..
+    6 Sunday) for the weekly report, a day of the month (1..28, so that every month has it)
+    for the monthly bulletin."""
+
+    day: int
+    at: time
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,20 @@ class Settings:
     cap_secret: str | None = None
     #: CAP <sender>: who partners see the alerts come from; it prefixes every identifier
     cap_sender: str = field(default_factory=default_cap_sender)
+    #: when the weekly alert report goes out (None: never)
+    weekly_report: ReportTime | None = ReportTime(0, time(8, 0))
+    #: when the monthly bulletin goes out (None: never)
+    monthly_bulletin: ReportTime | None = ReportTime(1, time(8, 0))
 
     @property
     def timezone_name(self) -> str:
         return self.timezone.key
+
+    @property
+    def charts_dir(self) -> Path:
+        """Where bulletin charts wait to be sent: a `charts` folder next to the database, so
+        that they live and are backed up with the data they were drawn from."""
+        return self.database_path.parent / "charts"
 
 
 def _parse_token(raw: str | None) -> str | None:
@@ -282,6 +302,70 @@ def _parse_cap_sender(raw: str | None) -> str:
     return sender
 
 
+_WEEKDAYS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("mon", "monday", "lun", "lundi"),
+            ("tue", "tuesday", "mar", "mardi"),
+            ("wed", "wednesday", "mer", "mercredi"),
+            ("thu", "thursday", "jeu", "jeudi"),
+            ("fri", "friday", "ven", "vendredi"),
+            ("sat", "saturday", "sam", "samedi"),
+            ("sun", "sunday", "dim", "dimanche"),
+        )
+    )
+    for name in names
+}
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3])[:h]([0-5]\d)$", re.IGNORECASE)
+_OFF = ("off", "none", "non", "no")
+
+
+def _parse_clock(variable: str, text: str, example: str) -> time:
+    match = _CLOCK_RE.match(text)
+    if not match:
+        raise SettingsError(
+            variable, f"'{text[:20]}' is not a time of day; write it as 08:00 (e.g. '{example}')"
+        )
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_weekly_report(raw: str | None) -> ReportTime | None:
+    """ "mon 08:00" (or "lundi 08:00"); "off" sends no weekly report."""
+    variable, example = "KIBARU_WEEKLY_REPORT", "mon 08:00"
+    text = (raw or "").strip().lower()
+    if not text:
+        return ReportTime(0, time(8, 0))
+    if text in _OFF:
+        return None
+    parts = text.split()
+    if len(parts) != 2 or parts[0].rstrip(".") not in _WEEKDAYS:
+        raise SettingsError(
+            variable,
+            f"expected a weekday and a time such as '{example}' (mon, tue, wed, thu, fri, sat, "
+            f"sun), or 'off', not '{text[:30]}'",
+        )
+    return ReportTime(_WEEKDAYS[parts[0].rstrip(".")], _parse_clock(variable, parts[1], example))
+
+
+def parse_monthly_bulletin(raw: str | None) -> ReportTime | None:
+    """ "1 08:00": the day of the month (1 to 28) and the time; "off" sends none."""
+    variable, example = "KIBARU_MONTHLY_BULLETIN", "1 08:00"
+    text = (raw or "").strip().lower()
+    if not text:
+        return ReportTime(1, time(8, 0))
+    if text in _OFF:
+        return None
+    parts = text.split()
+    if len(parts) != 2 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 28:
+        raise SettingsError(
+            variable,
+            f"expected a day of the month from 1 to 28 and a time such as '{example}', or "
+            f"'off', not '{text[:30]}'",
+        )
+    return ReportTime(int(parts[0]), _parse_clock(variable, parts[1], example))
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
 ) -> Settings:
@@ -319,4 +403,6 @@ def load_settings(
         cap_webhook=_parse_cap_webhook(env.get("KIBARU_CAP_WEBHOOK")),
         cap_secret=_parse_cap_secret(env.get("KIBARU_CAP_SECRET")),
         cap_sender=_parse_cap_sender(env.get("KIBARU_CAP_SENDER")),
+        weekly_report=parse_weekly_report(env.get("KIBARU_WEEKLY_REPORT")),
+        monthly_bulletin=parse_monthly_bulletin(env.get("KIBARU_MONTHLY_BULLETIN")),
     )

@@ -6,6 +6,7 @@ from bot.engine import Features
 from bot.i18n import Catalogs
 from handlers.alerts.flow import ALERTS_FLOW, alerts_flow
 from handlers.alerts.stop import PAUSE_FLOW, pause_flow, stop_word
+from handlers.bulletins.commands import bulletin, stats
 from handlers.ccsc.join import CCSC_FLOW, ccsc_flow
 from handlers.ccsc.notify import DECIDE, REMOVE
 from handlers.ccsc.participation import participation
@@ -148,5 +149,7 @@ def build_features(catalogs: Catalogs) -> Features:
             "participation": participation,
             "new_committee": new_committee,
             "checkin": checkin,
+            "bulletin": bulletin,
+            "stats": stats,
         },
     )

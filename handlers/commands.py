@@ -69,6 +69,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         listed=False,
     ),
     CommandSpec(
+        "bulletin",
+        {"fr": "bulletin", "en": "bulletin"},
+        N_("Rapport d'alerte ou bulletin mensuel"),
+        listed=False,
+    ),
+    CommandSpec("stats", {"fr": "stats", "en": "stats"}, N_("Chiffres clés"), listed=False),
+    CommandSpec(
         "diffusion",
         {"fr": "diffusion", "en": "broadcast"},
         N_("Suivre la diffusion d'une alerte"),

@@ -177,7 +177,7 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
         return "ok"
 
     kicked = asyncio.Event()
-    jobs = Jobs(kibaru, outbox_tick=kicked.set)
+    jobs = Jobs(kibaru, kick=kicked.set)
     jobs.add("probe", timedelta(hours=1), probe)
     jobs.start()
     try:
@@ -188,6 +188,9 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
             "purge_expired_drafts",
             "escalate_overdue_reviews",
             "session_rules",
+            "weekly_report",
+            "monthly_report",
+            "purge_bulletin_charts",
             "outbox_tick",
         }
     finally:
