@@ -10,6 +10,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Kibaru
+from handlers.exports.purge import purge_exports
 from handlers.report.flow import purge_expired_drafts
 from handlers.review.queue import escalate_overdue
 from handlers.sessions.rule import create_from_rules
@@ -59,6 +60,13 @@ class Jobs:
             timedelta(hours=1),
             lambda: create_from_rules(
                 self.kibaru.db, self.kibaru.clock, self.kibaru.settings, self.kibaru.catalogs
+            ),
+        )
+        self.add(
+            "purge_exports",
+            timedelta(hours=1),
+            lambda: purge_exports(
+                self.kibaru.db, self.kibaru.clock, self.kibaru.settings.exports_dir
             ),
         )
         self.scheduler.start()

@@ -60,6 +60,12 @@ class Settings:
     def timezone_name(self) -> str:
         return self.timezone.key
 
+    @property
+    def exports_dir(self) -> Path:
+        """Where export files wait to be sent: a folder beside the media folder, on the same
+        disk the operator chose for files, removed some time after sending (/export)."""
+        return self.media_dir.parent / "exports"
+
 
 def _parse_token(raw: str | None) -> str | None:
     if raw is None or not raw.strip():

@@ -18,6 +18,7 @@ from handlers.dissemination.announcements import (
     cancel_action,
     list_scheduled,
 )
+from handlers.exports.command import export
 from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
 from handlers.menu import MENU_FLOW, menu_flow
@@ -147,5 +148,6 @@ def build_features(catalogs: Catalogs) -> Features:
             "participation": participation,
             "new_committee": new_committee,
             "checkin": checkin,
+            "export": export,
         },
     )

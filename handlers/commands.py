@@ -69,6 +69,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         listed=False,
     ),
     CommandSpec(
+        "export",
+        {"fr": "export", "en": "export"},
+        N_("Exporter les données (CSV, XLSX, GeoJSON)"),
+        listed=False,
+    ),
+    CommandSpec(
         "diffusion",
         {"fr": "diffusion", "en": "broadcast"},
         N_("Suivre la diffusion d'une alerte"),
