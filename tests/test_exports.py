@@ -23,6 +23,7 @@ from bot.clock import ManualClock
 from bot.settings import Settings
 from handlers.ccsc.figures import attendance_rows, figures, period_for
 from handlers.exports import formats
+from handlers.exports import worker as worker_module
 from handlers.exports.command import ExportRequest, parse
 from handlers.exports.datasets import PARTICIPATION_COLUMNS, REPORT_COLUMNS
 from handlers.exports.purge import purge_exports
@@ -581,6 +582,20 @@ async def test_a_build_that_fails_tells_the_coordinator(
     # the coordinator may ask again at once
     await coordinator.command("export")
     assert len(await outbox_rows(kibaru, "export:%:started")) == 2
+
+
+async def test_a_file_too_large_to_send_is_explained_not_sent(
+    kibaru: Kibaru, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "MAX_FILE_BYTES", 500)  # a real file is 50 MB
+    await seed_validated(kibaru.db, 20, date(2026, 3, 2))
+    coordinator = await person(kibaru, "502", Role.COORDINATOR)
+    await coordinator.command("export", "geojson")
+    await worker_for(kibaru).run_pending()
+    [outcome] = await outbox_rows(kibaru, "export:1:outcome")
+    assert "trop gros" in json.loads(str(outcome["payload"]))["text"]
+    assert await outbox_rows(kibaru, "export:1:file") == []
+    assert not (kibaru.settings.exports_dir / "1").exists()
 
 
 async def test_files_are_purged_after_sending_and_orphans_go_too(

@@ -101,3 +101,10 @@ def refused_text(t: Translator) -> str:
         "⛔ L'export n'a pas été préparé : vous n'êtes plus coordinateur. Demandez à un "
         "coordinateur de vérifier votre rôle."
     )
+
+
+def too_large_text(t: Translator) -> str:
+    return t._(
+        "😕 Ce fichier serait trop gros pour être envoyé ici (plus de 50 Mo). Demandez une "
+        "période plus courte, ou le format csv ou xlsx, plus compacts."
+    )

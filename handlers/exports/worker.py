@@ -45,6 +45,7 @@ from handlers.exports.texts import (
     ready_text,
     refused_text,
     started_key,
+    too_large_text,
     what_text,
 )
 from storage import exports, outbox, roles
@@ -61,6 +62,8 @@ PROGRESS_ABOVE = 1000
 PROGRESS_STEP = 10
 #: builds started (crashes included) before a request is given up
 MAX_ATTEMPTS = 3
+#: the largest file a bot may send through the Bot API (50 MB)
+MAX_FILE_BYTES = 50 * 1000 * 1000
 
 
 def file_name(dataset: str, format_: Format, start: date, end: date) -> str:
@@ -190,12 +193,14 @@ class ExportWorker:
         try:
             await asyncio.to_thread(_fresh_folder, folder)
             done = await self._write(job, dataset, format_, scope, path, total, what)
+            size = await asyncio.to_thread(lambda: path.stat().st_size)
         except Exception as error:
             log.error("export %s failed: %s", job.id, type(error).__name__)
-            async with self.db.transaction() as conn:
-                await self._fail(conn, job, t, type(error).__name__)
-            await asyncio.to_thread(shutil.rmtree, folder, True)
-            self.kick_outbox()
+            await self._give_up(job, t, type(error).__name__, folder)
+            return
+        if size > MAX_FILE_BYTES:
+            log.warning("export %s: %d bytes, more than a bot may upload", job.id, size)
+            await self._give_up(job, t, "too_large", folder, too_large_text(t))
             return
         async with self.db.transaction() as conn:
             finished = await exports.finish(conn, job.id, str(path), done, self.clock.now())
@@ -206,6 +211,14 @@ class ExportWorker:
             return
         self.built += 1
         log.info("export %s built: %d rows", job.id, done)
+        self.kick_outbox()
+
+    async def _give_up(
+        self, job: Job, t: Translator, error: str, folder: Path, text: str | None = None
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await self._fail(conn, job, t, error, text)
+        await asyncio.to_thread(shutil.rmtree, folder, True)
         self.kick_outbox()
 
     async def _write(
@@ -233,8 +246,10 @@ class ExportWorker:
                     break
                 if total > PROGRESS_ABOVE:
                     shown = await self._progress(job, scope.t, what, done, total, shown)
-        except BaseException:
-            with contextlib.suppress(Exception):  # the file is thrown away: just let go of it
+        except Exception:
+            # The file is thrown away: just let go of it. (Not on cancellation: a chunk may
+            # still be being written in its thread; a restart starts a new file anyway.)
+            with contextlib.suppress(Exception):
                 writer.close()
             raise
         await asyncio.to_thread(writer.close)
