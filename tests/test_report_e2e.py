@@ -186,6 +186,7 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
             "purge_expired_drafts",
             "escalate_overdue_reviews",
             "session_rules",
+            "purge_exports",
         }
     finally:
         jobs.stop()

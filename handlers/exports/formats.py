@@ -137,7 +137,7 @@ class XlsxWriter:
         self._sheet = self._book.create_sheet(_sheet_title(table.title))
         self._sheet.freeze_panes = "A3"
         for index, column in enumerate(table.columns, start=1):
-            width = max(len(table.t._(column.header)), len(column.hxl)) + 2
+            width = max(len(table.t._(column.header)), len(column.hxl), 12) + 2
             self._sheet.column_dimensions[_column_letter(index)].width = min(width, 40)
         bold = Font(bold=True)
         header = []
