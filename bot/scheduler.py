@@ -18,6 +18,7 @@ from bot.app import Kibaru
 from bot.settings import ReportTime
 from handlers.bulletins.delivery import purge_charts, run_due
 from handlers.bulletins.schedule import MONTHLY, WEEKLY
+from handlers.exports.purge import purge_exports
 from handlers.report.flow import purge_expired_drafts
 from handlers.review.queue import escalate_overdue
 from handlers.sessions.rule import create_from_rules
@@ -117,6 +118,13 @@ class Jobs:
                 wake()
 
             self.add("outbox_tick", OUTBOX_TICK, tick)
+        self.add(
+            "purge_exports",
+            timedelta(hours=1),
+            lambda: purge_exports(
+                self.kibaru.db, self.kibaru.clock, self.kibaru.settings.exports_dir
+            ),
+        )
         self.scheduler.start()
 
     def _bulletins(self) -> None:

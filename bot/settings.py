@@ -93,6 +93,12 @@ class Settings:
         that they live and are backed up with the data they were drawn from."""
         return self.database_path.parent / "charts"
 
+    @property
+    def exports_dir(self) -> Path:
+        """Where export files wait to be sent: a folder beside the media folder, on the same
+        disk the operator chose for files, removed some time after sending (/export)."""
+        return self.media_dir.parent / "exports"
+
 
 def _parse_token(raw: str | None) -> str | None:
     if raw is None or not raw.strip():

@@ -19,6 +19,7 @@ from handlers.dissemination.announcements import (
     cancel_action,
     list_scheduled,
 )
+from handlers.exports.command import export
 from handlers.help import coming_soon, help_text
 from handlers.language import LANGUAGE_FLOW, WELCOME_FLOW, language_flow, welcome_flow
 from handlers.menu import MENU_FLOW, menu_flow
@@ -151,5 +152,6 @@ def build_features(catalogs: Catalogs) -> Features:
             "checkin": checkin,
             "bulletin": bulletin,
             "stats": stats,
+            "export": export,
         },
     )

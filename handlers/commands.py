@@ -76,6 +76,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("stats", {"fr": "stats", "en": "stats"}, N_("Chiffres clés"), listed=False),
     CommandSpec(
+        "export",
+        {"fr": "export", "en": "export"},
+        N_("Exporter les données (CSV, XLSX, GeoJSON)"),
+        listed=False,
+    ),
+    CommandSpec(
         "diffusion",
         {"fr": "diffusion", "en": "broadcast"},
         N_("Suivre la diffusion d'une alerte"),

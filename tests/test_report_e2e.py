@@ -192,6 +192,7 @@ async def test_jobs_run_at_start_up(settings: Settings, clock: ManualClock) -> N
             "monthly_report",
             "purge_bulletin_charts",
             "outbox_tick",
+            "purge_exports",
         }
     finally:
         jobs.stop()

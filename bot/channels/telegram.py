@@ -63,6 +63,7 @@ from bot.outbox.sender import OutboxSender
 from bot.outbox.transport import Transport
 from handlers.cap.webhook import CAP_WEBHOOK
 from handlers.commands import command_language
+from handlers.exports.worker import ExportWorker
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +381,9 @@ class TelegramChannel:
             self.cap_webhook = CapWebhookTransport(settings.cap_webhook, settings.cap_secret)
             transports[CAP_WEBHOOK] = self.cap_webhook
         self.outbox = OutboxSender(kibaru.db, kibaru.clock, transports, self.pacing)
+        self.exports = ExportWorker(
+            kibaru.db, kibaru.clock, settings, kibaru.catalogs, kick_outbox=self.outbox.kick
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -393,6 +397,7 @@ class TelegramChannel:
         self.poller.start()
         self.downloads.kick()  # files left pending by the last run
         self.outbox.start()
+        self.exports.start()  # requests left by the last run are built again
         log.info("Telegram channel polling as @%s", self.app.bot.username)
 
     async def stop(self) -> None:
@@ -401,6 +406,7 @@ class TelegramChannel:
             await self.poller.stop()
             self.poller = None
         await self.downloads.stop()
+        await self.exports.stop()
         await self.outbox.stop()
         if self.cap_webhook is not None:
             await self.cap_webhook.close()
@@ -447,7 +453,16 @@ class TelegramChannel:
         await asyncio.gather(*(self._deliver(chat, items) for chat, items in chats.items()))
         if any(isinstance(event, MediaEvent) for event in events):
             self.downloads.kick()
+        if any(self._asks_export(event) for event in events):
+            self.exports.kick()
         self.outbox.kick()  # the batch may have queued alerts or announcements
+
+    def _asks_export(self, event: InboundEvent | None) -> bool:
+        """An /export command may have recorded a request for the export worker."""
+        return (
+            isinstance(event, CommandEvent)
+            and self.kibaru.conversations.features.command_action(event.name) == "export"
+        )
 
     async def _converse(
         self, events: Sequence[InboundEvent | None]

@@ -9,6 +9,7 @@ that table exists (it belongs to the sessions feature).
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -80,9 +81,14 @@ class Period:
 
 
 def period_for(text: str, today: date) -> Period | None:
-    """'' or 'mois'/'month' (this month), 'semaine'/'week', 'annee'/'année'/'year', or
-    'YYYY-MM'. None when unreadable."""
+    """'' or 'mois'/'month' (this month), 'semaine'/'week', 'annee'/'année'/'year',
+    'YYYY-MM', a year 'YYYY', or a range of days 'YYYY-MM-DD..YYYY-MM-DD' (both days
+    included, as people say "from 1 January to 31 March"). None when unreadable."""
     word = text.strip().lower()
+    if ".." in word:
+        return _range(word)
+    if len(word) == 4 and word.isdigit() and 2000 <= int(word) <= 2100:
+        return Period(date(int(word), 1, 1), date(int(word) + 1, 1, 1), "year")
     if word in ("", "mois", "month"):
         start = today.replace(day=1)
         return Period(start, _next_month(start), "month")
@@ -100,12 +106,42 @@ def period_for(text: str, today: date) -> Period | None:
     return None
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _range(word: str) -> Period | None:
+    first, _, last = (part.strip() for part in word.partition(".."))
+    if not (_DAY.match(first) and _DAY.match(last)):
+        return None
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:  # 2026-02-30
+        return None
+    if start > end or start.year < 2000 or end.year > 2100:
+        return None
+    return Period(start, end + timedelta(days=1), "range")
+
+
 def _next_month(start: date) -> date:
     days = calendar.monthrange(start.year, start.month)[1]
     return start + timedelta(days=days)
 
 
 # --- reading attendance ------------------------------------------------------------------------
+
+
+_PARTICIPANTS = (
+    "SELECT p.sex, p.age_group, m.member_type FROM invitations i"
+    " JOIN sessions s ON s.id = i.session_id"
+    " LEFT JOIN participant_profiles p ON p.user_id = i.user_id"
+    " LEFT JOIN committee_members m ON m.user_id = i.user_id"
+    "  AND m.committee_id = s.committee_id"
+    " WHERE s.status != 'cancelled'"
+)
+
+
+def _counted(attended: bool) -> str:
+    return " AND i.attended = 1" if attended else " AND i.answer = 'yes'"
 
 
 async def attendance_rows(
@@ -119,16 +155,22 @@ async def attendance_rows(
     """One tuple per (person, session) present (or, with attended=False, who answered yes)
     at a non-cancelled session of the committee starting in [start, end). A person at two
     sessions counts twice, as in the coordinators' reports (participations, not heads)."""
-    condition = "i.attended = 1" if attended else "i.answer = 'yes'"
     rows = await fetch_all(
         conn,
-        "SELECT p.sex, p.age_group, m.member_type FROM invitations i"
-        " JOIN sessions s ON s.id = i.session_id"
-        " LEFT JOIN participant_profiles p ON p.user_id = i.user_id"
-        " LEFT JOIN committee_members m ON m.user_id = i.user_id"
-        "  AND m.committee_id = s.committee_id"
-        f" WHERE s.committee_id = ? AND s.starts_at >= ? AND s.starts_at < ?"
-        f" AND s.status != 'cancelled' AND {condition}",
+        _PARTICIPANTS
+        + " AND s.committee_id = ? AND s.starts_at >= ? AND s.starts_at < ?"
+        + _counted(attended),
         (committee_id, to_db(start), to_db(end)),
+    )
+    return [(r["sex"], r["age_group"], r["member_type"]) for r in rows]
+
+
+async def session_rows(
+    conn: Connection, session_id: int, *, attended: bool = True
+) -> list[Participant]:
+    """The same tuples for one session (exports give a row per session); none for a
+    cancelled one."""
+    rows = await fetch_all(
+        conn, _PARTICIPANTS + " AND s.id = ?" + _counted(attended), (session_id,)
     )
     return [(r["sex"], r["age_group"], r["member_type"]) for r in rows]
