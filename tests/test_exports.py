@@ -32,6 +32,7 @@ from storage import audit, committees, exports, reports, review, roles, users
 from storage.database import Connection, Database, to_db
 from storage.review import Audience, Decision
 from storage.roles import Role
+from tests.cap_support import valid
 from tests.chat_driver import ChatDriver
 
 NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
@@ -147,7 +148,7 @@ async def export_file(kibaru: Kibaru, coordinator: ChatDriver, args: str) -> Pat
 
 def readable_bytes(path: Path) -> bytes:
     """The file's bytes as a search can see them (an XLSX is a zip: its members unpacked)."""
-    if path.suffix == ".xlsx":
+    if path.suffix in (".xlsx", ".zip"):
         with zipfile.ZipFile(path) as archive:
             return b"".join(archive.read(name) for name in archive.namelist())
     return path.read_bytes()
@@ -274,7 +275,7 @@ async def test_a_coordinator_demoted_before_the_build_gets_no_file(kibaru: Kibar
 # --- what the files hold -------------------------------------------------------------------
 
 
-async def test_every_format_opens_with_the_hxl_row_and_nothing_of_the_reporter(
+async def test_every_format_opens_with_the_hxl_row_and_nothing_of_the_reporter(  # noqa: PLR0915
     kibaru: Kibaru,
 ) -> None:
     phoned = await report_with_phone(kibaru)
@@ -337,7 +338,16 @@ async def test_every_format_opens_with_the_hxl_row_and_nothing_of_the_reporter(
     assert features[phoned.reference]["geometry"] is None  # placed by its commune only
     assert features[phoned.reference]["properties"]["cercle"] == "Commune IV"
 
-    for path in (csv_path, xlsx_path, geo_path):
+    cap_path = await export_file(kibaru, coordinator, "cap mois")
+    assert cap_path.name == "kibaru-reports-2026-03.zip"
+    with zipfile.ZipFile(cap_path) as archive:
+        messages = {name: archive.read(name).decode() for name in archive.namelist()}
+    public = {f"{r.reference}.xml" for r in (phoned, pinned)}
+    assert set(messages) == public  # one CAP message per public alert
+    for xml in messages.values():
+        valid(xml)  # against the OASIS CAP 1.2 schema
+
+    for path in (csv_path, xlsx_path, geo_path, cap_path):
         content = readable_bytes(path)
         for secret in secrets:
             assert secret.encode() not in content, (path.suffix, secret)

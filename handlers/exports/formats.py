@@ -3,8 +3,9 @@
 A format is a `Format` in `FORMATS`: its name (what the coordinator types after /export),
 the file suffix, the datasets it can carry, and a function that opens a `Writer` on a path
 for a `Table`. Writers are fed records in chunks (`write`), from a worker thread, and closed
-once (`close`); they never see the database. A new format (CAP 1.2 XML, say) is a writer
-class and one more entry in `FORMATS`.
+once (`close`); they never see the database. A new format is a writer class and one more
+entry in `FORMATS`; a format that is not a table (CAP 1.2: one XML message per alert, zipped)
+writes its whole file itself (`whole`).
 
 Every tabular format puts the column headers in the coordinator's language on the first row
 and the HXL hashtags (https://hxlstandard.org) on the second: the hashtags, not the headers,
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from bot.i18n import Translator
+from handlers.cap.export import write_cap_export
 
 #: a cell: text, a number, or empty
 Value = str | int | float | None
@@ -73,12 +75,19 @@ class Writer(Protocol):
         """Finish the file; nothing is written after."""
 
 
+#: a format that is not a table of records writes its whole file itself, from the database:
+#: (conn, start, end, path, catalogs, settings) -> how many items it holds
+WholeFile = Callable[..., Awaitable[int]]
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
     suffix: str
-    open: Callable[[Path, Table], Writer]
+    #: None for a `whole` format
+    open: Callable[[Path, Table], Writer] | None
     datasets: frozenset[str] = frozenset({"reports", "participation"})
+    whole: WholeFile | None = None
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -236,6 +245,9 @@ FORMATS: dict[str, Format] = {
     "csv": Format("csv", ".csv", CsvWriter),
     "xlsx": Format("xlsx", ".xlsx", XlsxWriter),
     "geojson": Format("geojson", ".geojson", GeoJsonWriter, frozenset({"reports"})),
+    # the period's public alerts as CAP 1.2 messages, one XML file each, zipped: what partner
+    # platforms load (by validation time, like the webhook that sent them live)
+    "cap": Format("cap", ".zip", None, frozenset({"reports"}), whole=write_cap_export),
 }
 
 #: other words people type for a format

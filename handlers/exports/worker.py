@@ -27,7 +27,7 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
@@ -192,7 +192,18 @@ class ExportWorker:
         what = what_text(t, dataset.name, job.start, job.end, format_.name)
         try:
             await asyncio.to_thread(_fresh_folder, folder)
-            done = await self._write(job, dataset, format_, scope, path, total, what)
+            if format_.whole is not None:
+                async with self.db.reading() as conn:
+                    done = await format_.whole(
+                        conn,
+                        datetime.combine(job.start, time(0), self.settings.timezone),
+                        datetime.combine(job.end, time(0), self.settings.timezone),
+                        path,
+                        self.catalogs,
+                        self.settings,
+                    )
+            else:
+                done = await self._write(job, dataset, format_, scope, path, total, what)
             size = await asyncio.to_thread(lambda: path.stat().st_size)
         except Exception as error:
             log.error("export %s failed: %s", job.id, type(error).__name__)
@@ -232,6 +243,7 @@ class ExportWorker:
         what: str,
     ) -> int:
         """Write the file chunk by chunk; the number of records written."""
+        assert format_.open is not None
         writer: Writer = await asyncio.to_thread(format_.open, path, dataset.table(scope.t))
         done = shown = 0
         cursor: Cursor | None = None
