@@ -114,3 +114,19 @@ def test_a_language_without_cldr_data_falls_back_to_french_formats(tmp_path: Pat
     assert str(t.locale) == "fr"
     assert t.number(4532) == "4\u202f532"
     assert t._("Bonjour {name}", name="Awa") == "Bonjour Awa"  # no catalog yet: the French text
+
+
+def test_no_message_is_hidden_inside_an_f_string() -> None:
+    """pybabel (on Python 3.11) does not look inside f-strings: `f"{t._('Texte')}"` is never
+    extracted, so it would stay French for everyone. Give the message a name first."""
+    import re
+
+    hidden = re.compile(r"\{[\w.]*\b_\(\s*['\"]")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bot", "handlers", "storage")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if hidden.search(line)
+    ]
+    assert found == []

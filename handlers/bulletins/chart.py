@@ -70,10 +70,8 @@ def _regions_and_categories(t: Translator, found: PeriodFigures) -> Figure:
     axes.set_xlim(0, max(left) * 1.12 + 0.5)
     axes.set_xlabel(t._("Alertes"))
     axes.spines[["top", "right"]].set_visible(False)
-    axes.set_title(
-        f"{t._('Alertes validées par région et par catégorie')}\n{label(t, found.period)}",
-        fontsize=11,
-    )
+    title = t._("Alertes validées par région et par catégorie")
+    axes.set_title(f"{title}\n{label(t, found.period)}", fontsize=11)
     axes.legend(
         loc="upper center",
         bbox_to_anchor=(0.5, -0.12),
@@ -112,7 +110,8 @@ def _trend(t: Translator, found: PeriodFigures) -> Figure:
     axes.set_ylabel(t._("Alertes"))
     axes.tick_params(axis="x", labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.set_title(f"{t._('Alertes validées par semaine')}\n{label(t, found.period)}", fontsize=11)
+    title = t._("Alertes validées par semaine")
+    axes.set_title(f"{title}\n{label(t, found.period)}", fontsize=11)
     axes.legend(fontsize=8, frameon=False, reverse=True)
     return figure
 

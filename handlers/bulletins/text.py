@@ -106,7 +106,10 @@ def change_line(t: Translator, found: PeriodFigures) -> str:
 
 def period_line(t: Translator, found: PeriodFigures) -> str:
     line = t._("🗓️ {period}", period=label(t, found.period))
-    return f"{line} {t._('(en cours)')}" if found.in_progress else line
+    if not found.in_progress:
+        return line
+    running = t._("(en cours)")
+    return f"{line} {running}"
 
 
 def _alerts_part(t: Translator, found: PeriodFigures) -> list[str]:
