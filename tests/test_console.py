@@ -86,3 +86,41 @@ async def test_console_channel_in_process(kibaru: Kibaru) -> None:
     assert "> 3" in transcript  # a pipe, not a terminal: the answers are echoed
     assert transcript.rstrip().endswith("  6. 🌐 Language")
     assert "What would you like to do?" in transcript
+
+
+async def test_the_console_shows_what_the_outbox_holds_for_its_user_only(kibaru: Kibaru) -> None:
+    """An export (built by the worker), and a message queued for this person, are shown after
+    the next answer, once; a message for another console user waits for them."""
+    from storage import outbox, roles, users
+    from storage.outbox import Outgoing
+    from storage.roles import Role
+
+    first = io.StringIO()
+    await ConsoleChannel(kibaru, "awa", stdin=io.StringIO("1\n"), stdout=first).run()
+    now = kibaru.clock.now()
+    async with kibaru.db.transaction() as conn:
+        awa = await users.find(conn, "console", "awa")
+        assert awa is not None
+        await roles.grant(conn, awa.id, Role.COORDINATOR, now)
+        for chat in ("awa", "moussa"):
+            await outbox.enqueue(
+                conn,
+                key=f"notice:{chat}",
+                channel="console",
+                chat_id=chat,
+                outgoing=Outgoing("⏰ Rappel", buttons=((("Je viendrai", "!rsvp:1:yes"),),)),
+                now=now,
+            )
+    out = io.StringIO()
+    await ConsoleChannel(
+        kibaru, "awa", stdin=io.StringIO("/export mois\n/aide\n"), stdout=out
+    ).run()
+    transcript = out.getvalue()
+    assert transcript.count("📬 ⏰ Rappel") == 1
+    assert "[Je viendrai → !rsvp:1:yes]" in transcript
+    assert "📬 ✅ Export prêt" in transcript and "kibaru-reports-" in transcript
+    async with kibaru.db.reading() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT key, status FROM outbox WHERE key LIKE 'notice:%'"
+        )
+    assert sorted(tuple(r) for r in rows) == [("notice:awa", "sent"), ("notice:moussa", "queued")]

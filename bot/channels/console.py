@@ -3,6 +3,12 @@
 Same flows and same database as Telegram, so anyone can try the bot without a token, and
 trainers can rehearse a conversation. Choices are printed numbered; typing the number, the
 label, or a /command works as on Telegram. `@12.65,-8.00` shares a location.
+
+What Telegram users get later or from others (an invitation, a reminder, an alert, an export
+file) goes through the outbox. The console has no sender running in the background (the other
+people are not connected): after each answer it shows, marked 📬, what the outbox holds for
+this person and is due, and builds the exports asked for. What is for someone else waits until
+they open the console (`--chat NAME`).
 """
 
 from __future__ import annotations
@@ -24,8 +30,13 @@ from bot.inbound import (
     TextEvent,
 )
 from bot.outbound import ActionMessage, Media, Message, Question, RemoveKeyboard, Request
+from handlers.exports.worker import ExportWorker
+from storage import outbox
+from storage.outbox import Outgoing
 
 CONSOLE = "console"
+#: due console rows looked at after each answer (all console users' together)
+MAILBOX_SCAN = 1000
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,; ]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -80,6 +91,17 @@ def render(message: Message) -> str:
     return "\n".join(lines)
 
 
+def render_outgoing(outgoing: Outgoing) -> str:
+    """An outbox message as a console line: 📬, or ✏️ for an edit of an earlier one."""
+    lines = [("✏️ " if outgoing.edit_message_id is not None else "📬 ") + outgoing.text]
+    lines += [f"  [{kind}: {file_id}]" for kind, file_id in outgoing.media]
+    lines += [f"  [{kind}: {path}]" for kind, path in outgoing.files]
+    lines += [
+        "  " + "   ".join(f"[{label} → {data}]" for label, data in row) for row in outgoing.buttons
+    ]
+    return "\n".join(lines)
+
+
 class ConsoleChannel:
     def __init__(
         self,
@@ -93,6 +115,7 @@ class ConsoleChannel:
         self.stdout = stdout or sys.stdout
         self.sender = Sender(CONSOLE, chat_id, language_hint=_language_hint())
         self.interactive = self.stdin.isatty()
+        self.exports = ExportWorker(kibaru.db, kibaru.clock, kibaru.settings, kibaru.catalogs)
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -102,6 +125,27 @@ class ConsoleChannel:
         for reply in await self.kibaru.conversations.handle(event):
             self._print(render(reply))
             self._print("")
+        await self._mailbox()
+
+    async def _mailbox(self) -> None:
+        """This person's due outbox rows, shown and marked sent (after the commit: the
+        console is for trying the bot, a crash at this point costs a demo line)."""
+        await self.exports.run_pending()
+        now = self.kibaru.clock.now()
+        async with self.kibaru.db.transaction() as conn:
+            mine = [
+                row
+                for row in await outbox.due(conn, [CONSOLE], now, MAILBOX_SCAN)
+                if row.chat_id == self.sender.chat_id
+            ]
+            claimed = set(await outbox.mark_sending(conn, [row.id for row in mine], now))
+            for row in mine:
+                if row.id in claimed:
+                    await outbox.mark_sent(conn, row.id, None, now)
+        for row in mine:
+            if row.id in claimed:
+                self._print(render_outgoing(row.outgoing))
+                self._print("")
 
     async def run(self) -> int:
         """Chat until end of input (Ctrl-D, or the end of a piped script); exit code 0."""
