@@ -112,7 +112,7 @@ async def queue_one(kibaru: Kibaru, **options: object) -> str:
 
 @pytest.fixture
 async def sender(partner_kibaru: Kibaru, partner: Partner) -> AsyncIterator[OutboxSender]:
-    transport = CapWebhookTransport(partner.url, SECRET)
+    transport = CapWebhookTransport(partner.url, SECRET, max_attempts=5)
     outbox_sender = OutboxSender(
         partner_kibaru.db,
         partner_kibaru.clock,
@@ -260,13 +260,13 @@ async def test_an_unreachable_partner_is_retried_then_given_up(
     partner_kibaru: Kibaru, partner: Partner
 ) -> None:
     await queue_one(partner_kibaru)
-    closed = CapWebhookTransport("http://127.0.0.1:9/cap", SECRET, timeout=5)
+    closed = CapWebhookTransport("http://127.0.0.1:9/cap", SECRET, timeout=5, max_attempts=3)
     outbox_sender = OutboxSender(
         partner_kibaru.db,
         partner_kibaru.clock,
         {CAP_WEBHOOK: closed},
         Pacing(partner_kibaru.clock),
-        max_attempts=3,
+        max_attempts=8,  # the transport's own patience wins
     )
     outbox_sender.start()
     try:
@@ -278,8 +278,11 @@ async def test_an_unreachable_partner_is_retried_then_given_up(
     assert outbox_sender.retried == 2 and partner.received == []
 
 
-def test_the_transport_takes_no_telegram_slot() -> None:
-    assert CapWebhookTransport("http://127.0.0.1:9/cap").calls(Outgoing("<alert/>")) == 0
+def test_the_transport_takes_no_telegram_slot_and_waits_out_long_outages() -> None:
+    transport = CapWebhookTransport("http://127.0.0.1:9/cap")
+    assert transport.calls(Outgoing("<alert/>")) == 0
+    waits = [min(2.0 * 2 ** (n - 1), 600.0) for n in range(1, transport.max_attempts)]
+    assert sum(waits) > 4 * 3600  # hours of retries, not the chats' four minutes
 
 
 async def test_the_telegram_channel_posts_to_partners_only_when_configured(

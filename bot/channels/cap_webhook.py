@@ -59,6 +59,11 @@ def retry_after(value: str | None) -> float:
     return min(max(seconds, 1.0), LONGEST_RETRY_AFTER)
 
 
+#: attempts before a CAP message is given up: with the sender's backoff (2 s doubling, at most
+#: 10 min) 40 attempts span about 5 hours of a partner's outage; `/export cap` catches up after
+PATIENCE = 40
+
+
 class CapWebhookTransport:
     """`bot.outbox.transport.Transport` for one partner URL."""
 
@@ -69,9 +74,12 @@ class CapWebhookTransport:
         *,
         timeout: float = 20.0,
         client: httpx.AsyncClient | None = None,
+        max_attempts: int = PATIENCE,
     ) -> None:
         self.url = url
         self.secret = secret
+        #: more than the sender's default for chats: a partner's outage can last hours
+        self.max_attempts = max_attempts
         self._client = client or httpx.AsyncClient(
             timeout=timeout, headers={"User-Agent": "Kibaru (CAP 1.2)"}
         )

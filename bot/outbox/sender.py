@@ -285,15 +285,17 @@ class OutboxSender:
             log.warning("outbox %s: refused (%s), not retried", row.key, error.code)
             return Outcome(row, Status.FAILED, error=error.code)
         except Transient as error:
-            return self._retry(row, error.code)
+            return self._retry(row, error.code, transport)
         except Exception as error:  # a bug in a transport: retried like a network error
-            return self._retry(row, type(error).__name__)
+            return self._retry(row, type(error).__name__, transport)
         self.delivered += 1
         return Outcome(row, Status.SENT, message_id=message_id)
 
-    def _retry(self, row: Row, code: str) -> Outcome:
+    def _retry(self, row: Row, code: str, transport: Transport) -> Outcome:
+        """A transport may be more patient than the sender's default (`max_attempts` of its
+        own): a partner platform down for hours still gets its alerts."""
         attempts = row.attempts + 1
-        if attempts >= self.max_attempts:
+        if attempts >= (getattr(transport, "max_attempts", None) or self.max_attempts):
             log.warning("outbox %s: %s, attempt %d: given up", row.key, code, attempts)
             return Outcome(row, Status.FAILED, error=code)
         self.retried += 1
