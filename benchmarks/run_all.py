@@ -281,7 +281,7 @@ def reporting_rows(f: dict[str, Any]) -> list[Row]:
     for phase in f["paced"]:
         if phase["bot"] != "kibaru":
             continue
-        bare = next((p for p in f["paced"] if p["bot"] == "bare"), {})
+        bare: dict[str, Any] = next((p for p in f["paced"] if p["bot"] == "bare"), {})
         limit = f["targets"]["p99_ms"]
         rows.append(
             Row(
