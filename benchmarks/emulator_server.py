@@ -1,9 +1,11 @@
 """The Bot API emulator and the simulated users, in a process of their own.
 
-Run by `benchmarks/interactive.py` and `benchmarks/reporting.py`, never by hand. It lives apart
-from the bot so that the load generator and the emulator's HTTP server do not take CPU from the
-bot's event loop: the bot under test is a separate `run_bot.py` (or `bare_ptb_bot.py`,
-`bare_ptb_conversation.py`) process started by the caller.
+Run by `benchmarks/interactive.py` and `benchmarks/reporting.py` (through
+`benchmarks/phases.py`), never by hand. It lives apart from the bot so that the load generator
+and the emulator's HTTP server do not take CPU from the bot's event loop: the bot under test is
+a separate `run_bot.py` (or `bare_ptb_bot.py`, `bare_ptb_conversation.py`) process started by
+the caller. The other benchmarks' emulator processes (`bulk_emulator.py`, `memory.py --serve`)
+reuse its `TimedEmulator` and `serve_load` with loads of their own.
 
 Control interface, one JSON object per line:
 

@@ -19,8 +19,9 @@ latency is about N / throughput (Little's law): p50/p99 say how long people wait
 Diagnostics: ``--db-dir /dev/shm`` puts the database where fsync is free (what durability costs),
 ``--profile FILE`` runs Kibaru alone under cProfile (slower: its figures are not comparable).
 
-Everything is bounded: each phase has hard timeouts, the whole run a time budget (phases that
-no longer fit are skipped and marked), and every process started here is stopped in `finally`.
+``--json FILE`` also writes the figures as JSON. Everything is bounded: each phase has hard
+timeouts, the whole run a time budget (phases that no longer fit are skipped and marked), and
+every process started here is stopped in `finally`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Do the reminders of a whole committee, all due at the same moment, reach everyone in time?
 Prints the figures to stdout (progress to stderr).
 
-    .venv/bin/python benchmarks/reminders.py [--members 1000] [--lead 20] [--reporters 0]
+    .venv/bin/python benchmarks/reminders.py [--members 1000] [--lead 10] [--reporters 0]
 
 The database is seeded through the real code: a committee of ``--members`` members (each
 request approved by a secretary, as `storage.committees` records it), a statutory session,
@@ -205,9 +205,9 @@ def main() -> int:
     parser.add_argument(
         "--lead",
         type=float,
-        default=20.0,
+        default=10.0,
         help="seconds from the seeding's start to the due moment: the seeding and the bot's "
-        "start-up must fit in it (default: 20)",
+        "start-up must fit in it (default: 10)",
     )
     parser.add_argument("--reporters", type=int, default=0, help="people chatting meanwhile")
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 stderr).
 
     .venv/bin/python benchmarks/reporting.py [--users 20,200] [--repeat R] [--pace MS]
+    .venv/bin/python benchmarks/reporting.py --users 2000 --repeat 1 --rounds 1 --pace 0
 
 For each number of simulated reporters N, and for Kibaru and a bare python-telegram-bot bot
 (`benchmarks/bare_ptb_conversation.py`: a 4-state ConversationHandler, no database; the
@@ -39,8 +40,11 @@ so the figures are not the benchmark's) and prints where Kibaru's time goes, its
 libraries, and both bots' time per update by package. Only the main thread is profiled:
 aiosqlite's SQLite thread shows up as the event loop's waits and wake-ups.
 
-Everything is bounded: each phase has hard timeouts, the whole run a time budget (phases that no
-longer fit are skipped and marked), and every process started here is stopped in `finally`.
+``--json FILE`` also writes the figures as JSON (for `benchmarks/run_all.py`). Everything is
+bounded: each phase has hard timeouts, which grow with N (saturated, every reply waits behind
+the other reporters' updates: 2,000 reporters get 100 s for the onboarding, 550 s for one
+report each and 50 s per update), the whole run a time budget (phases that no longer fit are
+skipped and marked), and every process started here is stopped in `finally`.
 """
 
 from __future__ import annotations

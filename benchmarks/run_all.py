@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,7 @@ class Benchmark:
 
 
 QUICK_TIMEOUT = 120.0
+STOP_GRACE = 30.0  # SIGINT -> exit of an interrupted benchmark (it stops its processes)
 PLAN = (
     Benchmark(
         "reporting",
@@ -87,7 +89,7 @@ PLAN = (
     Benchmark(
         "reminders",
         "reminders.py",
-        ("--members=1000", "--lead=20"),
+        ("--members=1000", "--lead=10"),
         ("--members=20", "--lead=3"),
         400.0,
     ),
@@ -177,25 +179,31 @@ def run(benchmark: Benchmark, quick: bool, folder: Path) -> Outcome:
     command = [sys.executable, str(HERE / benchmark.script), *args, f"--json={output}"]
     log(f"\n== {benchmark.name}: {' '.join(command[1:])}")
     busy, own, started = _busy_seconds(), _children_seconds(), time.monotonic()
-    status: int | None
-    try:
-        # The benchmark's own table is progress here: stdout carries only the summary.
-        status = subprocess.run(
-            command,
-            cwd=ROOT,
-            stdout=sys.stderr,
-            timeout=QUICK_TIMEOUT if quick else benchmark.timeout,
-            check=False,
-        ).returncode
-    except subprocess.TimeoutExpired:
-        log(f"  {benchmark.name}: stopped, out of time")
-        status = None
+    # The benchmark's own table is progress here: stdout carries only the summary.
+    with subprocess.Popen(command, cwd=ROOT, stdout=sys.stderr) as process:
+        status = _wait(process, QUICK_TIMEOUT if quick else benchmark.timeout)
     seconds = time.monotonic() - started
     others = (_busy_seconds() - busy) - (_children_seconds() - own)
     share = max(others, 0.0) / (seconds * (os.cpu_count() or 1))
     figures = json.loads(output.read_text(encoding="utf-8")) if output.is_file() else None
     log(f"  {benchmark.name}: {seconds:.0f} s, exit status {status}")
     return Outcome(benchmark, figures, status, seconds, share)
+
+
+def _wait(process: subprocess.Popen[bytes], limit: float) -> int | None:
+    """The benchmark's exit status; None if it ran out of time. Then it gets SIGINT, on which
+    asyncio.run cancels it and its `finally` stops the bot and the emulator it started."""
+    try:
+        return process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        log(f"  out of time after {limit:.0f} s: interrupted")
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        return None
 
 
 # -- the table -----------------------------------------------------------------------------
