@@ -122,11 +122,17 @@ async def run(args: argparse.Namespace) -> int:
             f"--timeout={timeout}",
             folder=tmp,
         ) as running:
-            due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=args.lead)
+            # A session's start is stored to the second, so its reminders' due moment too.
+            due = (datetime.now(UTC) + timedelta(seconds=args.lead)).replace(microsecond=0)
             # The same moment on the monotonic clock the emulator stamps with.
             due_at = time.monotonic() + (due.timestamp() - time.time())
             seeded_at = time.monotonic()
             queued = await seed(running.database, args.members, due)
+            if queued != args.members:  # a reminder already due is not queued
+                raise RuntimeError(
+                    f"{queued} of {args.members} reminders queued: the due moment passed "
+                    "during the seeding; give a longer --lead"
+                )
             log(
                 f"{queued} reminders queued in {time.monotonic() - seeded_at:.1f} s; "
                 f"due in {due_at - time.monotonic():.1f} s; starting the bot"
@@ -211,8 +217,8 @@ def main() -> int:
     )
     parser.add_argument("--reporters", type=int, default=0, help="people chatting meanwhile")
     args = parser.parse_args()
-    if args.members < 1 or args.lead < 1:
-        parser.error("--members and --lead: at least 1")
+    if args.members < 1 or args.lead < 2:
+        parser.error("--members: at least 1; --lead: at least 2")
     return asyncio.run(run(args))
 
 

@@ -90,7 +90,7 @@ PLAN = (
         "reminders",
         "reminders.py",
         ("--members=1000", "--lead=10"),
-        ("--members=20", "--lead=1"),
+        ("--members=20", "--lead=2"),
         400.0,
     ),
     Benchmark(
