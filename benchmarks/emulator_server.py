@@ -1,9 +1,11 @@
 """The Bot API emulator and the simulated users, in a process of their own.
 
-Run by `benchmarks/interactive.py` and `benchmarks/reporting.py`, never by hand. It lives apart
-from the bot so that the load generator and the emulator's HTTP server do not take CPU from the
-bot's event loop: the bot under test is a separate `run_bot.py` (or `bare_ptb_bot.py`,
-`bare_ptb_conversation.py`) process started by the caller.
+Run by `benchmarks/interactive.py` and `benchmarks/reporting.py` (through
+`benchmarks/phases.py`), never by hand. It lives apart from the bot so that the load generator
+and the emulator's HTTP server do not take CPU from the bot's event loop: the bot under test is
+a separate `run_bot.py` (or `bare_ptb_bot.py`, `bare_ptb_conversation.py`) process started by
+the caller. The other benchmarks' emulator processes (`bulk_emulator.py`, `memory.py --serve`)
+reuse its `TimedEmulator` and `serve_load` with loads of their own.
 
 Control interface, one JSON object per line:
 
@@ -38,6 +40,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,7 +343,7 @@ def _machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def quantile(values: list[float], q: float) -> float | None:
     """Nearest-rank quantile (no interpolation: p99 of 100 samples is the 99th)."""
     if not values:
         return None
@@ -349,7 +352,7 @@ def _quantile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
-async def _stdin_reader() -> asyncio.StreamReader:
+async def stdin_reader() -> asyncio.StreamReader:
     """stdin as an asyncio stream (a thread blocked in readline would outlive a timeout)."""
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
@@ -357,34 +360,46 @@ async def _stdin_reader() -> asyncio.StreamReader:
     return reader
 
 
-def _emit(payload: dict[str, Any]) -> None:
+def emit(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload) + "\n")
     sys.stdout.flush()
 
 
-async def serve(args: argparse.Namespace) -> None:
-    """Start the emulator, wait for the bot's first poll, run the load, report, then idle
-    until the caller closes stdin (the bot may still call the API while it shuts down)."""
-    control = await _stdin_reader()
-    emulator = TimedEmulator()
+async def serve_load(
+    emulator: TimedEmulator,
+    load: Callable[[int], Awaitable[dict[str, Any]]],
+    startup_timeout: float,
+    linger: float = 30.0,
+) -> None:
+    """Start the emulator, wait for the bot's first poll, run ``load(bot_pid)``, report its
+    figures, then idle until the caller closes stdin (the bot may still call the API while
+    it shuts down, and the caller reads its memory first). Any load of any benchmark."""
+    control = await stdin_reader()
     await emulator.start()
     try:
-        _emit({"event": "ready", "base_url": emulator.base_url, "token": emulator.token})
+        emit({"event": "ready", "base_url": emulator.base_url, "token": emulator.token})
         try:
-            async with asyncio.timeout(args.startup_timeout):
+            async with asyncio.timeout(startup_timeout):
                 hello = json.loads(await control.readline() or "{}")
                 await emulator.first_poll.wait()
         except TimeoutError:
-            _emit({"event": "result", "error": f"no getUpdates within {args.startup_timeout} s"})
+            emit({"event": "result", "error": f"no getUpdates within {startup_timeout} s"})
             return
-        _emit({"event": "result", **await _load(emulator, int(hello.get("bot_pid", 0)), args)})
-        # Stay up while the caller reads the bot's memory and stops it cleanly.
+        emit({"event": "result", **await load(int(hello.get("bot_pid", 0)))})
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(args.linger):
+            async with asyncio.timeout(linger):
                 while await control.readline():
                     pass
     finally:
         await emulator.stop()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """The chat scenarios of `interactive.py` and `reporting.py`."""
+    emulator = TimedEmulator()
+    await serve_load(
+        emulator, lambda bot_pid: _load(emulator, bot_pid, args), args.startup_timeout, args.linger
+    )
 
 
 async def _setup(
@@ -462,7 +477,7 @@ async def _load(emulator: TimedEmulator, bot_pid: int, args: argparse.Namespace)
         if bot_cpu_before is not None and bot_cpu_after is not None
         else None
     )
-    p50 = {name: _quantile(values, 0.5) for name, values in tally.by_step.items()}
+    p50 = {name: quantile(values, 0.5) for name, values in tally.by_step.items()}
     return {
         "first_poll_at": emulator.first_poll_at,
         "updates_planned": args.users * args.rounds * len(steps),
@@ -475,11 +490,11 @@ async def _load(emulator: TimedEmulator, bot_pid: int, args: argparse.Namespace)
         "failure_count": len(tally.failures),
         "wall_s": (tally.finished_at or load_end) - tally.started_at,
         "load_s": load_end - tally.started_at,  # until the last user gave up, if any did
-        "p50_ms": _ms(_quantile(tally.latencies, 0.50)),
-        "p99_ms": _ms(_quantile(tally.latencies, 0.99)),
+        "p50_ms": _ms(quantile(tally.latencies, 0.50)),
+        "p99_ms": _ms(quantile(tally.latencies, 0.99)),
         "max_ms": _ms(max(tally.latencies, default=None)),
-        "fetch_p50_ms": _ms(_quantile(tally.fetch_delays, 0.50)),
-        "fetch_p99_ms": _ms(_quantile(tally.fetch_delays, 0.99)),
+        "fetch_p50_ms": _ms(quantile(tally.fetch_delays, 0.50)),
+        "fetch_p99_ms": _ms(quantile(tally.fetch_delays, 0.99)),
         "p50_by_step_ms": {name: _ms(value) for name, value in p50.items()},
         "bot_cpu_s": bot_cpu,
         # of which threads other than the event loop's (aiosqlite runs SQLite and fsync there)

@@ -2,6 +2,7 @@
 stderr).
 
     .venv/bin/python benchmarks/reporting.py [--users 20,200] [--repeat R] [--pace MS]
+    .venv/bin/python benchmarks/reporting.py --users 2000 --repeat 1 --rounds 1 --pace 0
 
 For each number of simulated reporters N, and for Kibaru and a bare python-telegram-bot bot
 (`benchmarks/bare_ptb_conversation.py`: a 4-state ConversationHandler, no database; the
@@ -39,8 +40,11 @@ so the figures are not the benchmark's) and prints where Kibaru's time goes, its
 libraries, and both bots' time per update by package. Only the main thread is profiled:
 aiosqlite's SQLite thread shows up as the event loop's waits and wake-ups.
 
-Everything is bounded: each phase has hard timeouts, the whole run a time budget (phases that no
-longer fit are skipped and marked), and every process started here is stopped in `finally`.
+``--json FILE`` also writes the figures as JSON (for `benchmarks/run_all.py`). Everything is
+bounded: each phase has hard timeouts, which grow with N (saturated, every reply waits behind
+the other reporters' updates: 2,000 reporters get 100 s for the onboarding, 550 s for one
+report each and 50 s per update), the whole run a time budget (phases that no longer fit are
+skipped and marked), and every process started here is stopped in `finally`.
 """
 
 from __future__ import annotations
@@ -61,18 +65,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.emulator_server import SCENARIOS
-from benchmarks.interactive import (
+from benchmarks.emulator_server import SCENARIOS, SETUP
+from benchmarks.harness import ROOT, arguments, log, revision, write_json
+from benchmarks.phases import (
     PHASE_OVERHEAD,
-    ROOT,
+    STEP_TIMEOUT,
     PhaseResult,
-    _cpu_cell,
-    _fmt,
-    _revision,
-    _share,
-    _user_counts,
-    log,
+    cpu_cell,
+    fmt,
     run_phase,
+    share,
+    user_counts,
 )
 
 BOTS = {
@@ -83,13 +86,37 @@ BOTS = {
 if [s.kind for s in SCENARIOS["kibaru-report"]] != [s.kind for s in SCENARIOS["bare-report"]]:
     raise RuntimeError("the kibaru-report and bare-report scenarios no longer match")
 BOT_ENV = {"KIBARU_REPORTS_PER_HOUR": "1000000"}
-LOAD_TIMEOUT = 100.0  # first report update -> last reply, per phase
-SETUP_TIMEOUT = 30.0  # onboarding of every reporter, before the measured window
+LOAD_TIMEOUT = 100.0  # at least: first report update -> last reply, per phase
+SETUP_TIMEOUT = 30.0  # at least: onboarding of every reporter, before the measured window
 MIN_LOAD_TIMEOUT = 10.0  # a phase whose load would get less time than this is skipped
+# Saturated, each update waits behind the other reporters' (about N / throughput), so the
+# limits grow with N, at the slowest throughput a busy 2-core machine gave (updates/s).
+SLOWEST_RATE = 60.0
 TARGET_RATIO = 0.90  # Kibaru's updates/s over the bare bot's
 TARGET_P99_MS = 100.0
 TARGET_P99_USERS = 20  # the p99 target is set at this many reporters
 OWN_CODE = tuple(str(ROOT / part) + os.sep for part in ("bot", "handlers", "storage"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one phase may take, in seconds: the onboarding, the reports, one update."""
+
+    setup: float
+    load: float
+    step: float
+
+    @classmethod
+    def of(cls, users: int, rounds: int) -> Limits:
+        """Half as much again as the updates take at SLOWEST_RATE, never under the floors:
+        2,000 reporters filing one report each get 100 s, 550 s and 50 s."""
+        onboarding = len(SETUP["kibaru-report"])
+        report = len(SCENARIOS["kibaru-report"])
+        return cls(
+            setup=max(SETUP_TIMEOUT, 1.5 * users * onboarding / SLOWEST_RATE),
+            load=max(LOAD_TIMEOUT, 1.5 * users * rounds * report / SLOWEST_RATE),
+            step=max(STEP_TIMEOUT, 1.5 * users / SLOWEST_RATE),
+        )
 
 
 def _stored_reports(database: Path) -> dict[str, Any]:
@@ -174,7 +201,7 @@ def table(measured: list[Measured]) -> str:
         base = rates.get(("bare", p.users, m.run, m.think_ms))
         handled, load = r.get("updates_handled", 0), r.get("load_s")
         ratio = f"{rate / base:.2f}×" if rate and base and p.bot == "kibaru" else "–"
-        p99 = _fmt(r.get("p99_ms"), 1)
+        p99 = fmt(r.get("p99_ms"), 1)
         if m.think_ms and p.bot == "kibaru" and p.users == TARGET_P99_USERS:
             p99 += " " + _mark(r.get("p99_ms", float("inf")) <= TARGET_P99_MS)
         stored = p.inspected.get("stored", "error" if "error" in p.inspected else "–")
@@ -186,15 +213,15 @@ def table(measured: list[Measured]) -> str:
             f"{r.get('runs_completed', 0)}/{r.get('runs_planned', 0)}",
             str(stored),
             str(p.failed),
-            _fmt(wall, 2),
-            _fmt(rate),
+            fmt(wall, 2),
+            fmt(rate),
             ratio,
-            _fmt(r.get("p50_ms"), 1),
+            fmt(r.get("p50_ms"), 1),
             p99,
-            _fmt(r.get("reply_calls", 0) / handled, 2) if handled else "–",
-            _fmt(p.peak_rss_mb, 1),
-            _cpu_cell(r.get("bot_cpu_s"), load, handled) + _threads(r, handled),
-            _share(r.get("emulator_cpu_s"), load) + " / " + _share(r.get("other_cpu_s"), load),
+            fmt(r.get("reply_calls", 0) / handled, 2) if handled else "–",
+            fmt(p.peak_rss_mb, 1),
+            cpu_cell(r.get("bot_cpu_s"), load, handled) + _threads(r, handled),
+            share(r.get("emulator_cpu_s"), load) + " / " + share(r.get("other_cpu_s"), load),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -355,7 +382,7 @@ def _print_groups(dumps: dict[str, tuple[Path, int]]) -> None:
 async def main_async(args: argparse.Namespace) -> int:
     """Phases in order N1 Kibaru, N1 bare, again for each run, then N2...: each pair sees the
     same machine state; then one paced pair at the latency target's N."""
-    log(f"measuring {_revision()} on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    log(f"measuring {revision()} on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     deadline = time.monotonic() + args.budget
     plan = [
         (users, run, 0.0, args.rounds) for users in args.users for run in range(1, args.repeat + 1)
@@ -364,9 +391,10 @@ async def main_async(args: argparse.Namespace) -> int:
         plan.append((TARGET_P99_USERS, 1, args.pace, 1))
     measured: list[Measured] = []
     for users, run, think_ms, rounds in plan:
+        limits = Limits.of(users, rounds)
         for bot in ("kibaru", "bare"):
             remaining = deadline - time.monotonic()
-            if remaining - PHASE_OVERHEAD - SETUP_TIMEOUT < MIN_LOAD_TIMEOUT:
+            if remaining - PHASE_OVERHEAD - limits.setup < MIN_LOAD_TIMEOUT:
                 log(f"{bot} with {users} reporters: skipped, {remaining:.0f} s of budget left")
                 skipped = PhaseResult(bot, users, error="skipped: time budget spent")
                 measured.append(Measured(skipped, run, think_ms))
@@ -384,8 +412,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 scenario=scenario,
                 script=script,
                 extra_env=BOT_ENV,
-                max_load=LOAD_TIMEOUT,
-                setup_timeout=SETUP_TIMEOUT,
+                max_load=limits.load,
+                setup_timeout=limits.setup,
+                step_timeout=limits.step,
                 inspect=_stored_reports,
                 emulator_args=(f"--think={think_ms / 1000}",),
             )
@@ -416,7 +445,38 @@ async def main_async(args: argparse.Namespace) -> int:
         if "kibaru" in dumps:
             _print_profile(*dumps["kibaru"])
         _print_groups(dumps)
-    return 1 if any(p.error or p.failed or _unstored(p) for p in phases) else 0
+    ok = not any(p.error or p.failed or _unstored(p) for p in phases)
+    write_json(args.json, "reporting", {"ok": ok, **figures(measured, args.pace)})
+    return 0 if ok else 1
+
+
+def figures(measured: list[Measured], pace_ms: float) -> dict[str, Any]:
+    """What `--json` holds: per number of reporters, the Kibaru/bare ratios of the saturated
+    pairs and each bot's latency and peak memory; the paced latency; every phase."""
+    by_users: dict[str, dict[str, Any]] = {}
+    ratios = _pairs(measured)
+    for m in measured:
+        if not m.saturated:
+            continue
+        entry = by_users.setdefault(str(m.phase.users), {"ratios": ratios.get(m.phase.users, [])})
+        for name, value in m.phase.figures().items():
+            if name not in ("bot", "users"):
+                entry.setdefault(f"{m.phase.bot}_{name}", []).append(value)
+    for entry in by_users.values():
+        entry["ratio_median"] = statistics.median(entry["ratios"]) if entry["ratios"] else None
+    paced = [m.phase.figures() | {"pace_ms": m.think_ms} for m in measured if m.think_ms]
+    return {
+        "targets": {
+            "ratio": TARGET_RATIO,
+            "p99_ms": TARGET_P99_MS,
+            "p99_users": TARGET_P99_USERS,
+        },
+        "by_users": by_users,
+        "paced_p99_ms": _paced_p99(measured),
+        "pace_ms": pace_ms,
+        "paced": paced,
+        "phases": [m.phase.figures() | {"run": m.run, "pace_ms": m.think_ms} for m in measured],
+    }
 
 
 def _dump(profile: Path | None, bot: str) -> Path | None:
@@ -433,12 +493,10 @@ def _unstored(phase: PhaseResult) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description="Kibaru's incident reports under load, against a bare PTB conversation."
-    )
+    parser = arguments("Kibaru's incident reports under load, against a bare PTB conversation.")
     parser.add_argument(
         "--users",
-        type=_user_counts,
+        type=user_counts,
         default=[20, 200],
         help="simulated reporters at once, comma-separated (default: 20,200)",
     )
@@ -473,13 +531,6 @@ def main() -> int:
         type=float,
         default=900.0,
         help="seconds for the whole run; phases that no longer fit are skipped (default: 900)",
-    )
-    parser.add_argument(
-        "--db-dir",
-        type=Path,
-        metavar="DIR",
-        help="where the fresh database goes (default: the system's temporary folder); its "
-        "file system decides what each commit's fsync costs, e.g. /dev/shm makes it free",
     )
     parser.add_argument(
         "--profile",
