@@ -42,6 +42,7 @@ def settings(db_path: Path) -> Settings:
         admins=(999,),
         timezone=ZoneInfo("Africa/Bamako"),
         default_language="fr",
+        media_dir=db_path.parent / "media",  # exports and charts go beside it: not in the repo
     )
 
 
