@@ -55,6 +55,10 @@ class Settings:
     youth_max_age: int = 35
     #: how long before a CCS-C session those who answered yes or maybe are reminded
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    #: messages one person may send at once before the flood control drops them (bot/flood.py)
+    flood_burst: int = 20
+    #: messages a second one person may keep sending once the burst is spent
+    flood_rate: float = 1.0
 
     @property
     def timezone_name(self) -> str:
@@ -200,6 +204,23 @@ def parse_reminders(raw: str | None) -> tuple[timedelta, ...]:
     return tuple(sorted(set(found), reverse=True))
 
 
+def _parse_flood_rate(raw: str | None) -> float:
+    if raw is None or not raw.strip():
+        return 1.0
+    text = raw.strip()
+    try:
+        rate = float(text.replace(",", "."))
+    except ValueError:
+        rate = float("nan")
+    if not 0 < rate <= 1000:  # also refuses nan and inf
+        raise SettingsError(
+            "KIBARU_FLOOD_RATE",
+            "expected the messages a second one person may keep sending, a number above 0 "
+            f"such as 1 or 0.5, not {text[:20]!r}",
+        )
+    return rate
+
+
 def _parse_media_dir(raw: str | None) -> Path:
     path = Path((raw or "").strip() or "media")
     if path.exists() and not path.is_dir():
@@ -259,4 +280,6 @@ def load_settings(
         ),
         youth_max_age=_parse_youth_max_age(env.get("KIBARU_YOUTH_MAX_AGE")),
         reminders=parse_reminders(env.get("KIBARU_REMINDERS")),
+        flood_burst=_parse_positive_int("KIBARU_FLOOD_BURST", env.get("KIBARU_FLOOD_BURST"), 20),
+        flood_rate=_parse_flood_rate(env.get("KIBARU_FLOOD_RATE")),
     )

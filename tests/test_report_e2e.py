@@ -33,6 +33,9 @@ def tg_settings(db_path: Path, tmp_path: Path, emulator: BotApiEmulator) -> Sett
         database_path=db_path,
         timezone=ZoneInfo("Africa/Bamako"),
         media_dir=tmp_path / "media",
+        # one person takes dozens of steps while the manual clock stands still: no flood
+        # control here (tests/test_flood.py tests it)
+        flood_burst=1000,
     )
 
 
