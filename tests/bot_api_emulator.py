@@ -1028,6 +1028,7 @@ class BotApiEmulator:
         self.chaos_faults: Counter[str] = Counter()
         #: the same faults by (method, kind)
         self.chaos_by_method: Counter[tuple[str, str]] = Counter()
+        self._listeners: list[Callable[[SentMessage], None]] = []
         self._poll_generation = 0
         self._long_polls = 0
         self._closing = False
@@ -1104,6 +1105,12 @@ class BotApiEmulator:
     def current_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """The message as a user sees it now (after edits), or None when deleted/unknown."""
         return self._messages.get(chat_id, {}).get(message_id)
+
+    def listen(self, listener: Callable[[SentMessage], None]) -> None:
+        """Call ``listener`` with each message the bot sends or edits, as it arrives: what a
+        test with many users waiting at once uses instead of ``wait_for``, which re-checks
+        every waiter's condition on every call."""
+        self._listeners.append(listener)
 
     def calls_to(self, method: str) -> list[ApiCall]:
         """Recorded calls of one method (case-insensitive, as Telegram's routing)."""
@@ -1246,6 +1253,11 @@ class BotApiEmulator:
         return "\n".join(lines)
 
     # ---------------------------------------------------------------- internals: state
+
+    def _record(self, message: SentMessage) -> None:
+        self.sent.append(message)
+        for listener in self._listeners:
+            listener(message)
 
     def _notify(self) -> None:
         """Wake every waiter (long polls and wait_for) by completing the current event."""
@@ -1631,7 +1643,7 @@ class BotApiEmulator:
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
         message = self._new_message(chat, self.bot_user, content)
-        self.sent.append(
+        self._record(
             SentMessage(
                 chat["id"], message["message_id"], method, raw_text, markup, params, message
             )
@@ -1759,7 +1771,7 @@ class BotApiEmulator:
         edited["edit_date"] = int(time.time())
         chat_id = message["chat"]["id"]
         self._messages[chat_id][message["message_id"]] = edited
-        self.sent.append(
+        self._record(
             SentMessage(chat_id, message["message_id"], method, raw_text, markup, params, edited)
         )
         return edited
