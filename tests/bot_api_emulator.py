@@ -958,10 +958,19 @@ TIMEOUT_HOLD = 60.0
 @dataclass
 class _Chaos:
     rate: float
-    rng: random.Random
+    seed: int
     kinds: tuple[str, ...]
     every_method: bool
     retry_after: int
+    #: one generator per method: the n-th call of a method meets the same fate whatever the
+    #: calls of other methods in between (which concurrency reorders from run to run)
+    streams: dict[str, random.Random] = field(default_factory=dict)
+
+    def draw(self, method: str) -> str | None:
+        rng = self.streams.setdefault(method, random.Random(f"{self.seed}:{method}"))
+        if rng.random() >= self.rate:
+            return None
+        return rng.choice(self.kinds)
 
 
 @dataclass
@@ -1175,15 +1184,15 @@ class BotApiEmulator:
         retry_after: int = 1,
     ) -> None:
         """Make ``rate`` of the sending calls (``every_method``: of all calls) fail, drawn
-        from a generator seeded with ``seed``: "429" answers Too Many Requests with
-        ``retry_after``, "500"/"502" that error, "timeout" holds the request unanswered until
-        the client gives up, "drop" closes the connection, all without applying the call;
-        "lost_answer" applies it (the message is delivered) and then closes the connection.
-        ``chaos(0, 0)`` stops the faults."""
+        for each method from its own generator seeded with ``seed``: "429" answers Too Many
+        Requests with ``retry_after``, "500"/"502" that error, "timeout" holds the request
+        unanswered until the client gives up, "drop" closes the connection, all without
+        applying the call; "lost_answer" applies it (the message is delivered) and then
+        closes the connection. ``chaos(0, 0)`` stops the faults."""
         unknown = set(kinds) - {*CHAOS_KINDS, *FAULT_KINDS}
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
-        self._chaos = _Chaos(rate, random.Random(seed), kinds, every_method, retry_after)
+        self._chaos = _Chaos(rate, seed, kinds, every_method, retry_after)
 
     async def wait_for(
         self,
@@ -1416,8 +1425,8 @@ class BotApiEmulator:
         chaos = self._chaos
         sending = method.lower() in _SENDING_METHODS
         drawn = chaos is not None and (sending or chaos.every_method) and chaos.rate > 0
-        if chaos is not None and drawn and chaos.rng.random() < chaos.rate:
-            kind = chaos.rng.choice(chaos.kinds)
+        kind = chaos.draw(method) if chaos is not None and drawn else None
+        if chaos is not None and kind is not None:
             self.chaos_faults[kind] += 1
             self.chaos_by_method[(method, kind)] += 1
             if kind == "429":

@@ -27,6 +27,8 @@ class Act:
     replies: int = 1
     #: a substring the last of those replies must contain ("" checks nothing)
     expect: str = ""
+    #: for "press": the message whose button it is (default: the chat's newest with buttons)
+    on: SentMessage | None = None
 
 
 #: a whole incident report as a French user, location pin included: 11 updates, 12 messages
@@ -58,7 +60,7 @@ class Inboxes:
         self.emulator = emulator
         self.messages: dict[int, list[SentMessage]] = defaultdict(list)
         self.arrived: dict[int, list[float]] = defaultdict(list)
-        self._waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
+        self._waiters: dict[int, list[_Waiter]] = defaultdict(list)
         emulator.listen(self._arrive)
 
     def _arrive(self, message: SentMessage) -> None:
@@ -67,40 +69,60 @@ class Inboxes:
         chat = message.chat_id
         self.messages[chat].append(message)
         self.arrived[chat].append(time.perf_counter())
-        count = len(self.messages[chat])
-        waiting = self._waiters.get(chat, [])
-        for wanted, future in [w for w in waiting if w[0] <= count]:
-            waiting.remove((wanted, future))
-            if not future.done():
-                future.set_result(None)
+        for waiter in list(self._waiters.get(chat, [])):
+            if waiter.met(self.messages[chat]):
+                self._waiters[chat].remove(waiter)
+                if not waiter.future.done():
+                    waiter.future.set_result(None)
 
     async def wait(
         self,
         chat: int,
         count: int,
         timeout: float = 20.0,  # noqa: ASYNC109 - a plain timeout, as the emulator's API
+        *,
+        needle: str = "",
+        start: int = 0,
     ) -> list[SentMessage]:
-        """Until `chat` has at least `count` messages; all of them."""
-        if len(self.messages[chat]) < count:
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters[chat].append((count, future))
+        """Until `chat` has at least `count` messages and, with a `needle`, one from index
+        `start` on containing it (other messages may come in between: alerts, invitations);
+        all of them."""
+        waiter = _Waiter(count, needle, start, asyncio.get_running_loop().create_future())
+        if not waiter.met(self.messages[chat]):
+            self._waiters[chat].append(waiter)
             try:
                 async with asyncio.timeout(timeout):
-                    await future
+                    await waiter.future
             except TimeoutError:
-                got = [m.text for m in self.messages[chat]]
+                got = [m.text for m in self.messages[chat][start:]]
                 raise AssertionError(
-                    self.emulator.describe(f"chat {chat}: {count} messages expected, got {got}")
+                    self.emulator.describe(
+                        f"chat {chat}: {count} messages and {needle!r} expected, got {got}"
+                    )
                 ) from None
         return self.messages[chat]
 
 
-async def act(user: SimUser, what: Act) -> int:
-    """Do it: the update's id."""
+@dataclass
+class _Waiter:
+    count: int
+    needle: str
+    start: int
+    future: asyncio.Future[None]
+
+    def met(self, messages: list[SentMessage]) -> bool:
+        if len(messages) < self.count:
+            return False
+        return not self.needle or any(self.needle in (m.text or "") for m in messages[self.start :])
+
+
+async def act(user: SimUser, what: Act, question: SentMessage | None = None) -> int:
+    """Do it (a press on `what.on`, else on `question`, else on the chat's newest message
+    with buttons): the update's id."""
     if what.kind == "text":
         return await user.send_text(what.value)
     if what.kind == "press":
-        return await user.press(what.value)
+        return await user.press(what.value, what.on or question)
     if what.kind == "location":
         latitude, longitude = (float(part) for part in what.value.split(","))
         return await user.send_location(latitude, longitude)
@@ -116,21 +138,29 @@ async def play(
     latencies: list[float] | None = None,
     timeout: float = 20.0,  # noqa: ASYNC109 - a plain timeout, as the emulator's API
 ) -> list[SentMessage]:
-    """Play `script` as `user`, each act once its replies came; each act's latency (seconds
-    of real time, from the update queued to its last reply) appended to `latencies`. The
-    replies, all checked against the script."""
+    """Play `script` as `user`, each act once its replies came (and the one saying what the
+    act expects, if it does); each act's latency (seconds of real time, from the update
+    queued to that reply) appended to `latencies`. The messages received meanwhile."""
     got: list[SentMessage] = []
+    chat = user.chat_id
+    question: SentMessage | None = None  # the last reply with buttons: the next press's
     for what in script:
-        before = len(inboxes.messages[user.chat_id])
+        before = len(inboxes.messages[chat])
         started = time.perf_counter()
-        await act(user, what)
-        replies = (await inboxes.wait(user.chat_id, before + what.replies, timeout))[before:]
+        await act(user, what, question)
+        messages = await inboxes.wait(
+            chat, before + what.replies, timeout, needle=what.expect, start=before
+        )
+        last = before + what.replies - 1
+        if what.expect:  # the reply that says it, wherever other messages put it
+            last = next(
+                i for i in range(before, len(messages)) if what.expect in (messages[i].text or "")
+            )
         if latencies is not None:
-            latencies.append(inboxes.arrived[user.chat_id][before + what.replies - 1] - started)
-        last = replies[what.replies - 1]
-        if what.expect and what.expect not in (last.text or ""):
-            raise AssertionError(f"{user.user_id} after {what}: got {[m.text for m in replies]}")
-        got.extend(replies[: what.replies])
+            latencies.append(inboxes.arrived[chat][last] - started)
+        replies = messages[before : last + 1]
+        got.extend(replies)
+        question = next((m for m in reversed(replies) if m.buttons), question)
     return got
 
 
