@@ -78,7 +78,9 @@ class MediaDownloads:
                 )
             now = clock.now()
             ids = {m.id for m in pending}
-            self._retry_at = {k: at for k, at in self._retry_at.items() if k in ids}
+            self._retry_at = {
+                k: at for k, at in self._retry_at.items() if k in ids and k not in self._failed
+            }
             todo = [
                 m
                 for m in pending
@@ -112,6 +114,8 @@ class MediaDownloads:
             await remote.download_to_drive(path)
         except (BadRequest, Forbidden, InvalidToken, OSError) as error:
             self._failed.add(media_id)
+            self._retry_at.pop(media_id, None)
+            self._tries.pop(media_id, None)
             log.warning("media %s not downloaded: %s", media_id, type(error).__name__)
             return
         except TelegramError as error:  # network errors, timeouts, 5xx, 429: may pass
