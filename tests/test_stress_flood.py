@@ -4,10 +4,10 @@ throttled with one polite notice.
 
 The real Telegram channel runs against the Bot API emulator. The 50 reporters go through the
 whole report conversation at once, each sending the next update as soon as the last reply
-came: first quietly, then again while the flooder sends its 1,000 messages, spread over the
-same acts. The "minute" is the manual clock's, which the flood control reads: it moves by
-60 s over each phase, so the test waits for no time to pass, while the latencies are real
-wall time.
+came: quietly, then again while the flooder sends its 1,000 messages, spread over the same
+acts, then quietly once more. The "minute" is the manual clock's, which the flood control
+reads: it moves by 60 s over each round, so the test waits for no time to pass, while the
+latencies are real wall time.
 """
 
 from __future__ import annotations
