@@ -8,13 +8,14 @@ For each number of simulated reporters N, and for Kibaru and a bare python-teleg
 (`benchmarks/bare_ptb_conversation.py`: a 4-state ConversationHandler, no database; the
 baseline), this starts the Bot API emulator with its load generator in a process of its own
 (`benchmarks/emulator_server.py`), then the bot as a real process (`run_bot.py` on a fresh
-SQLite file, KIBARU_REPORTS_PER_HOUR lifted so that the flood control does not cut the load),
-and lets N reporters talk at once. Each reporter first does the onboarding once (/start, then
-the "Français" button), all of them at once and outside the measured window; then each files
-``--rounds`` whole reports in a row, sending each update as soon as the previous one is
-answered: the bot is saturated, which measures its capacity (updates/s). Kibaru's report is 11
-updates (/signaler, the category, "Hier", "Le soir", a location, "Passer", a typed
-description, "Non, personne", "Passer", "Rester anonyme", "Envoyer") and 13 messages; every
+SQLite file, KIBARU_REPORTS_PER_HOUR and KIBARU_FLOOD_BURST lifted so that the limits on one
+person do not cut the load), and lets N reporters talk at once. Each reporter first does the
+onboarding once (/start, then the "Français" button), all of them at once and outside the
+measured window; then each files ``--rounds`` whole reports in a row, sending each update as
+soon as the previous one is answered: the bot is saturated, which measures its capacity
+(updates/s). Kibaru's report is 11 updates (/signaler, the category, "Hier", "Le soir", a
+location, "Passer", a typed description, "Non, personne", "Passer", "Rester anonyme",
+"Envoyer") and 13 messages; every
 reply is checked (its text, its keyboard, and the receipt's "ML-" reference). The bare bot gets
 the same 11 updates of the same kinds (2 texts, 8 presses, 1 location) and answers with 11
 messages carrying as many buttons as Kibaru's.

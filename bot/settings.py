@@ -82,6 +82,10 @@ class Settings:
     weekly_report: ReportTime | None = ReportTime(0, time(8, 0))
     #: when the monthly bulletin goes out (None: never)
     monthly_bulletin: ReportTime | None = ReportTime(1, time(8, 0))
+    #: messages one person may send at once before the flood control drops them (bot/flood.py)
+    flood_burst: int = 20
+    #: messages a second one person may keep sending once the burst is spent
+    flood_rate: float = 1.0
 
     @property
     def timezone_name(self) -> str:
@@ -237,6 +241,23 @@ def parse_reminders(raw: str | None) -> tuple[timedelta, ...]:
             raise SettingsError("KIBARU_REMINDERS", f"'{part.strip()}' is more than 30 days")
         found.append(delay)
     return tuple(sorted(set(found), reverse=True))
+
+
+def _parse_flood_rate(raw: str | None) -> float:
+    if raw is None or not raw.strip():
+        return 1.0
+    text = raw.strip()
+    try:
+        rate = float(text.replace(",", "."))
+    except ValueError:
+        rate = float("nan")
+    if not 0 < rate <= 1000:  # also refuses nan and inf
+        raise SettingsError(
+            "KIBARU_FLOOD_RATE",
+            "expected the messages a second one person may keep sending, a number above 0 "
+            f"such as 1 or 0.5, not {text[:20]!r}",
+        )
+    return rate
 
 
 def _parse_media_dir(raw: str | None) -> Path:
@@ -411,4 +432,6 @@ def load_settings(
         cap_sender=_parse_cap_sender(env.get("KIBARU_CAP_SENDER")),
         weekly_report=parse_weekly_report(env.get("KIBARU_WEEKLY_REPORT")),
         monthly_bulletin=parse_monthly_bulletin(env.get("KIBARU_MONTHLY_BULLETIN")),
+        flood_burst=_parse_positive_int("KIBARU_FLOOD_BURST", env.get("KIBARU_FLOOD_BURST"), 20),
+        flood_rate=_parse_flood_rate(env.get("KIBARU_FLOOD_RATE")),
     )

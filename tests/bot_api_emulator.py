@@ -18,12 +18,19 @@ Semantics copied from Telegram because the bot's correctness depends on them:
 * Editing a message with identical content answers 400 "message is not modified"; editing its
   text without ``reply_markup`` drops the inline keyboard; callback data is limited to 64 bytes.
 
-Faults, for the outbox's tests: ``fail_next`` answers the next calls of a method with an error;
-``throttle`` answers 429 with ``retry_after`` once more than N messages went out within a
-second (counted on ``clock``, which a test can tie to its manual clock); ``chaos`` makes a
-seeded random share of the sending calls fail with 500/502, a dropped connection, or an answer
-lost after the message was delivered (as a timeout does); blocked users (``SimUser.block``)
-answer 403.
+Faults: ``fail_next`` answers the next calls of a method with an error; ``throttle`` answers
+429 with ``retry_after`` once more than N messages went out within a second (counted on
+``clock``, which a test can tie to its manual clock); ``chaos`` makes a seeded random share of
+the sending calls (or, with ``every_method``, of all calls, getUpdates included) fail with
+429 (with ``retry_after``), 500/502, a timeout (the request is held, unanswered, until the
+client gives up), a dropped connection, or an answer lost after the message was delivered;
+blocked users (``SimUser.block``) answer 403.
+
+Telegram may have delivered a message whose answer was lost (a timeout, a dropped
+connection), so a client cannot tell whether to send it again. Here every fault but
+``lost_answer`` happens before the call is applied: nothing is delivered, no offset is
+confirmed. A test using only those faults (``FAULT_KINDS``) can therefore count any message
+seen twice as one the bot itself sent twice.
 """
 
 from __future__ import annotations
@@ -168,7 +175,7 @@ class ApiCall:
 
     method: str
     params: dict[str, Any]
-    error_code: int | None = None  # set when the emulator answered an error
+    error_code: int | None = None  # the error answered; -1: connection dropped, -2: held
 
 
 @dataclass
@@ -942,6 +949,28 @@ _SENDING_METHODS = frozenset(
     for name in ("sendMessage", "sendLocation", "editMessageText", *_MEDIA_METHODS, "sendVideoNote")
 )
 CHAOS_KINDS = ("500", "502", "drop", "lost_answer")
+#: the faults that leave the call unapplied (see the module's docstring)
+FAULT_KINDS = ("429", "500", "502", "timeout", "drop")
+#: longest a "timeout" holds a request whose client has not given up (then the connection drops)
+TIMEOUT_HOLD = 60.0
+
+
+@dataclass
+class _Chaos:
+    rate: float
+    seed: int
+    kinds: tuple[str, ...]
+    every_method: bool
+    retry_after: int
+    #: one generator per method: the n-th call of a method meets the same fate whatever the
+    #: calls of other methods in between (which concurrency reorders from run to run)
+    streams: dict[str, random.Random] = field(default_factory=dict)
+
+    def draw(self, method: str) -> str | None:
+        rng = self.streams.setdefault(method, random.Random(f"{self.seed}:{method}"))
+        if rng.random() >= self.rate:
+            return None
+        return rng.choice(self.kinds)
 
 
 @dataclass
@@ -1003,9 +1032,12 @@ class BotApiEmulator:
         #: seconds, for the throttle; a test with a manual clock points it there
         self.clock: Callable[[], float] = time.monotonic
         self._throttle: _Throttle | None = None
-        self._chaos: tuple[float, random.Random, tuple[str, ...]] | None = None
+        self._chaos: _Chaos | None = None
         self.throttled = 0  # 429s answered by the throttle
         self.chaos_faults: Counter[str] = Counter()
+        #: the same faults by (method, kind)
+        self.chaos_by_method: Counter[tuple[str, str]] = Counter()
+        self._listeners: list[Callable[[SentMessage], None]] = []
         self._poll_generation = 0
         self._long_polls = 0
         self._closing = False
@@ -1083,6 +1115,12 @@ class BotApiEmulator:
         """The message as a user sees it now (after edits), or None when deleted/unknown."""
         return self._messages.get(chat_id, {}).get(message_id)
 
+    def listen(self, listener: Callable[[SentMessage], None]) -> None:
+        """Call ``listener`` with each message the bot sends or edits, as it arrives: what a
+        test with many users waiting at once uses instead of ``wait_for``, which re-checks
+        every waiter's condition on every call."""
+        self._listeners.append(listener)
+
     def calls_to(self, method: str) -> list[ApiCall]:
         """Recorded calls of one method (case-insensitive, as Telegram's routing)."""
         return [c for c in self.calls if c.method.lower() == method.lower()]
@@ -1136,11 +1174,25 @@ class BotApiEmulator:
         ``window`` seconds of ``clock`` (the refused call is not counted)."""
         self._throttle = _Throttle(per_second, window, retry_after)
 
-    def chaos(self, rate: float, seed: int, kinds: tuple[str, ...] = CHAOS_KINDS) -> None:
-        """Make ``rate`` of the sending calls fail, drawn from a generator seeded with
-        ``seed``: "500"/"502" answer that error, "drop" closes the connection before doing
-        anything, "lost_answer" delivers the message and then closes the connection."""
-        self._chaos = (rate, random.Random(seed), kinds)
+    def chaos(
+        self,
+        rate: float,
+        seed: int,
+        kinds: tuple[str, ...] = CHAOS_KINDS,
+        *,
+        every_method: bool = False,
+        retry_after: int = 1,
+    ) -> None:
+        """Make ``rate`` of the sending calls (``every_method``: of all calls) fail, drawn
+        for each method from its own generator seeded with ``seed``: "429" answers Too Many
+        Requests with ``retry_after``, "500"/"502" that error, "timeout" holds the request
+        unanswered until the client gives up, "drop" closes the connection, all without
+        applying the call; "lost_answer" applies it (the message is delivered) and then
+        closes the connection. ``chaos(0, 0)`` stops the faults."""
+        unknown = set(kinds) - {*CHAOS_KINDS, *FAULT_KINDS}
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        self._chaos = _Chaos(rate, seed, kinds, every_method, retry_after)
 
     async def wait_for(
         self,
@@ -1210,6 +1262,11 @@ class BotApiEmulator:
         return "\n".join(lines)
 
     # ---------------------------------------------------------------- internals: state
+
+    def _record(self, message: SentMessage) -> None:
+        self.sent.append(message)
+        for listener in self._listeners:
+            listener(message)
 
     def _notify(self) -> None:
         """Wake every waiter (long polls and wait_for) by completing the current event."""
@@ -1344,6 +1401,8 @@ class BotApiEmulator:
             mishap = self._mishap(canonical)
             if mishap == "drop":
                 return self._drop(request, call)
+            if mishap == "timeout":
+                return await self._hold(request, call)
             result = implementation(params)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -1363,18 +1422,26 @@ class BotApiEmulator:
     def _mishap(self, method: str) -> str | None:
         """The chaos or throttle fault for this call: raises the HTTP errors, returns how to
         drop the connection (None: answer normally)."""
-        if method.lower() not in _SENDING_METHODS:
+        chaos = self._chaos
+        sending = method.lower() in _SENDING_METHODS
+        drawn = chaos is not None and (sending or chaos.every_method) and chaos.rate > 0
+        kind = chaos.draw(method) if chaos is not None and drawn else None
+        if chaos is not None and kind is not None:
+            self.chaos_faults[kind] += 1
+            self.chaos_by_method[(method, kind)] += 1
+            if kind == "429":
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {chaos.retry_after}",
+                    {"retry_after": chaos.retry_after},
+                )
+            if kind == "500":
+                raise ApiError(500, "Internal Server Error")
+            if kind == "502":
+                raise ApiError(502, "Bad Gateway")
+            return kind
+        if not sending:
             return None
-        if self._chaos is not None:
-            rate, rng, kinds = self._chaos
-            if rng.random() < rate:
-                kind = rng.choice(kinds)
-                self.chaos_faults[kind] += 1
-                if kind == "500":
-                    raise ApiError(500, "Internal Server Error")
-                if kind == "502":
-                    raise ApiError(502, "Bad Gateway")
-                return kind
         if self._throttle is not None:
             throttle, now = self._throttle, self.clock()
             while throttle.sent and throttle.sent[0] <= now - throttle.window:
@@ -1396,6 +1463,16 @@ class BotApiEmulator:
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=500)
+
+    async def _hold(self, request: web.Request, call: ApiCall) -> web.StreamResponse:
+        """A timeout: no answer until the client gives up (aiohttp then cancels this
+        handler), or `TIMEOUT_HOLD` seconds, after which the connection drops."""
+        call.error_code = -2
+        try:
+            await asyncio.sleep(TIMEOUT_HOLD)
+        finally:
+            self._notify()
+        return self._drop(request, call)
 
     def _take_fault(self, method: str) -> ApiError | None:
         faults = self._faults.get(method.lower())
@@ -1575,7 +1652,7 @@ class BotApiEmulator:
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
         message = self._new_message(chat, self.bot_user, content)
-        self.sent.append(
+        self._record(
             SentMessage(
                 chat["id"], message["message_id"], method, raw_text, markup, params, message
             )
@@ -1703,7 +1780,7 @@ class BotApiEmulator:
         edited["edit_date"] = int(time.time())
         chat_id = message["chat"]["id"]
         self._messages[chat_id][message["message_id"]] = edited
-        self.sent.append(
+        self._record(
             SentMessage(chat_id, message["message_id"], method, raw_text, markup, params, edited)
         )
         return edited

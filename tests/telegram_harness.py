@@ -13,12 +13,16 @@ from bot.settings import Settings
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, clock: Clock | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    poll_timeout: int = 5,
+    request_timeout: float | None = None,
 ) -> AsyncIterator[TelegramChannel]:
     """Kibaru on Telegram until the block ends (a new one per block: a restart)."""
     kibaru = await Kibaru.open(settings, clock or ManualClock())
-    channel = TelegramChannel(kibaru)
-    await channel.start(poll_timeout=5)
+    channel = TelegramChannel(kibaru, request_timeout=request_timeout)
+    await channel.start(poll_timeout=poll_timeout)
     try:
         yield channel
     finally:

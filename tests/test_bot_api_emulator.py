@@ -32,6 +32,7 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -43,6 +44,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 try:  # works whether or not tests/ becomes a package
     from tests.bot_api_emulator import BotApiEmulator
@@ -379,6 +381,57 @@ async def test_fail_next_maps_to_ptb_exceptions(emulator: BotApiEmulator) -> Non
             403,
             None,
         ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_chaos_on_every_method_applies_nothing_it_faults(emulator: BotApiEmulator) -> None:
+    """429, 5xx, timeouts and dropped connections on any method, getUpdates included; a
+    faulted sendMessage delivers nothing and a faulted getUpdates confirms nothing."""
+    awa = emulator.user(USER_ID)
+    await awa.send_text("bonjour")
+    short = Bot(
+        emulator.token,
+        base_url=f"{emulator.base_url}/bot",
+        request=HTTPXRequest(read_timeout=0.2),
+        get_updates_request=HTTPXRequest(read_timeout=0.2),
+    )
+    async with short as bot:
+        for kind, error in (
+            ("429", RetryAfter),
+            ("502", NetworkError),
+            ("drop", NetworkError),
+            ("timeout", TimedOut),
+        ):
+            emulator.chaos(1.0, seed=3, kinds=(kind,), every_method=True)
+            with pytest.raises(error):
+                await bot.send_message(USER_ID, "x")
+            with pytest.raises(error):
+                await bot.get_updates(offset=10_000, timeout=0)
+        emulator.chaos(0, 0)
+        assert emulator.messages_to(USER_ID) == [] and emulator.pending_updates == 1
+        assert emulator.chaos_by_method[("getUpdates", "timeout")] == 1
+        (update,) = await bot.get_updates(timeout=0)
+        assert update.message is not None and update.message.text == "bonjour"
+
+
+def test_chaos_draws_each_method_from_its_own_stream() -> None:
+    """The n-th call of a method meets the same fate whatever other calls came between."""
+    fates = []
+    for others in (0, 5):
+        emulator = BotApiEmulator()
+        emulator.chaos(0.5, seed=9, kinds=("500", "drop"), every_method=True)
+        seen = []
+        for _ in range(20):
+            for _ in range(others):
+                with contextlib.suppress(Exception):
+                    emulator._mishap("answerCallbackQuery")
+            try:
+                seen.append(emulator._mishap("getUpdates"))
+            except Exception as error:
+                seen.append(type(error).__name__)
+        fates.append(seen)
+    assert fates[0] == fates[1] and len(set(fates[0])) == 3
 
 
 @pytest.mark.asyncio

@@ -299,3 +299,31 @@ async def test_files_from_disk_are_uploaded_with_their_names(
     assert document.params["document"].data == b"id,date\n"
     assert text.text == "📊 Rapport"
     assert statuses(tg_settings.database_path) == Counter({"sent": 1, "failed": 1})
+
+
+async def test_a_row_resumes_at_the_call_that_failed(
+    emulator: BotApiEmulator, tg_settings: Settings, clock: ManualClock
+) -> None:
+    """A photo went, its text failed: the retry sends the text alone, not the photo again
+    (the flaky-network suite, tests/test_stress_faults.py, found the photo twice)."""
+    awa = emulator.user(505, "Awa", "fr")
+    emulator.add_file("AgACphoto2", b"jpeg")
+    emulator.fail_next("sendMessage", 502, "Bad Gateway", times=2)
+    async with running_bot(tg_settings, clock) as channel:
+        async with channel.kibaru.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                key="review:7:group",
+                channel=TELEGRAM,
+                chat_id="505",
+                outgoing=Outgoing(
+                    "📄 Signalement ML-7 " + "détail " * 700, media=(("photo", "AgACphoto2"),)
+                ),
+                now=clock.now(),
+            )
+        channel.outbox.kick()
+        await drained(emulator, tg_settings.database_path)
+        assert channel.outbox.retried == 2
+    sent = emulator.messages_to(awa.user_id)
+    assert [m.method for m in sent] == ["sendPhoto", "sendMessage", "sendMessage"]
+    assert statuses(tg_settings.database_path) == Counter({"sent": 1})

@@ -33,6 +33,9 @@ def tg_settings(db_path: Path, tmp_path: Path, emulator: BotApiEmulator) -> Sett
         database_path=db_path,
         timezone=ZoneInfo("Africa/Bamako"),
         media_dir=tmp_path / "media",
+        # one person takes dozens of steps while the manual clock stands still: no flood
+        # control here (tests/test_flood.py tests it)
+        flood_burst=1000,
     )
 
 
@@ -290,3 +293,29 @@ async def test_change_cancel_resume_and_expiry_through_telegram(
         assert "Qu'avez-vous vu" in (expired.text or "")  # too old: dropped
     with sqlite3.connect(tg_settings.database_path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0
+
+
+async def test_a_download_that_fails_is_tried_again_and_a_refused_one_is_not(
+    emulator: BotApiEmulator, channel: TelegramChannel, tg_settings: Settings
+) -> None:
+    """A network failing costs a file a wait on the clock, not the file; a file id Telegram
+    refuses waits for a restart instead of being asked for again and again."""
+    emulator.add_file("AgACphoto-ok", b"jpeg-ok", "photos/ok.jpg")
+    async with channel.kibaru.db.transaction() as conn:
+        user, _ = await users.get_or_create(conn, "telegram", "650", NOW)
+        ids = [
+            await reports.add_draft_media(
+                conn, user.id, "evidence", "photo", "telegram", file_id, 7, None, None, None, NOW
+            )
+            for file_id in ("AgACphoto-ok", "AgACphoto-gone")
+        ]
+    emulator.fail_next("getFile", 502, "Bad Gateway", times=2)
+    started = channel.kibaru.clock.now()
+    channel.downloads.kick()
+    await channel.downloads.idle()
+    with sqlite3.connect(tg_settings.database_path) as conn:
+        paths = dict(conn.execute("SELECT id, local_path FROM report_media").fetchall())
+    assert Path(paths[ids[0]]).read_bytes() == b"jpeg-ok"
+    assert paths[ids[1]] is None  # "file not found": not retried in this run
+    assert [c.error_code for c in emulator.calls_to("getFile")] == [502, 502, None, 400]
+    assert (channel.kibaru.clock.now() - started).total_seconds() >= 2

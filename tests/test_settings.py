@@ -23,6 +23,7 @@ def test_defaults() -> None:
     assert settings.admins == ()
     assert settings.timezone_name == "Africa/Bamako"
     assert settings.default_language == "fr"
+    assert (settings.flood_burst, settings.flood_rate) == (20, 1.0)
 
 
 def test_all_values() -> None:
@@ -37,8 +38,11 @@ def test_all_values() -> None:
             "KIBARU_LOG_LEVEL": "debug",
             "KIBARU_MEDIA_DIR": "/tmp/kibaru-media",
             "KIBARU_REPORTS_PER_HOUR": "12",
+            "KIBARU_FLOOD_BURST": "30",
+            "KIBARU_FLOOD_RATE": "0,5",
         }
     )
+    assert (settings.flood_burst, settings.flood_rate) == (30, 0.5)
     assert settings.media_dir == Path("/tmp/kibaru-media")
     assert settings.reports_per_hour == 12
     assert settings.telegram_token == TOKEN
@@ -62,6 +66,12 @@ def test_all_values() -> None:
         ("KIBARU_DB", "/no/such/folder/kibaru.db"),
         ("KIBARU_REPORTS_PER_HOUR", "0"),
         ("KIBARU_REPORTS_PER_HOUR", "beaucoup"),
+        ("KIBARU_FLOOD_BURST", "0"),
+        ("KIBARU_FLOOD_BURST", "2.5"),
+        ("KIBARU_FLOOD_RATE", "0"),
+        ("KIBARU_FLOOD_RATE", "-1"),
+        ("KIBARU_FLOOD_RATE", "nan"),
+        ("KIBARU_FLOOD_RATE", "vite"),
         ("KIBARU_MEDIA_DIR", "/etc/hostname"),
     ],
 )

@@ -18,7 +18,7 @@ import pytest
 
 from bot.app import Kibaru
 from bot.channels import telegram as telegram_channel
-from bot.channels.telegram import split_text
+from bot.channels.telegram import Call, split_text
 from bot.inbound import InboundEvent
 from bot.outbound import Message
 from bot.settings import Settings
@@ -371,16 +371,16 @@ async def test_replies_are_sent_only_after_the_commit(
     emulator: BotApiEmulator, bot: Kibaru, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str | None] = []
-    original = telegram_channel.send
+    original = telegram_channel.calls_for
 
-    async def checking_send(app: object, chat_id: int | str, message: object) -> None:
+    async def checking_calls(app: object, chat_id: int | str, message: object) -> list[Call]:
         with sqlite3.connect(bot.settings.database_path) as conn:  # sees committed data only
             row = conn.execute("SELECT language FROM users WHERE chat_id = ?", (str(chat_id),))
             found = row.fetchone()
             seen.append(found[0] if found else None)
-        await original(app, chat_id, message)  # type: ignore[arg-type]
+        return await original(app, chat_id, message)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(telegram_channel, "send", checking_send)
+    monkeypatch.setattr(telegram_channel, "calls_for", checking_calls)
     awa = emulator.user(511)
     await onboard(emulator, awa, "English")
     assert seen == [None, "en"]
@@ -396,16 +396,16 @@ async def test_a_batch_is_committed_whole_before_any_reply(
         await user.send_text("/start")
     await users[0].send_command("aide")
     stored_at_first_send: list[int] = []
-    original = telegram_channel.send
+    original = telegram_channel.calls_for
 
-    async def checking_send(app: object, chat_id: int | str, message: object) -> None:
+    async def checking_calls(app: object, chat_id: int | str, message: object) -> list[Call]:
         if not stored_at_first_send:
             with sqlite3.connect(tg_settings.database_path) as conn:
                 count = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
             stored_at_first_send.append(count)
-        await original(app, chat_id, message)  # type: ignore[arg-type]
+        return await original(app, chat_id, message)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(telegram_channel, "send", checking_send)
+    monkeypatch.setattr(telegram_channel, "calls_for", checking_calls)
     async with running_bot(tg_settings):
         for user in users:
             await emulator.wait_for_messages(user.user_id, 2 if user is users[0] else 1)

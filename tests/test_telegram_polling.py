@@ -82,6 +82,56 @@ async def test_retry_after_is_honoured(emulator: BotApiEmulator, bare_bot: Bot) 
     await polling.stop()
 
 
+async def test_backoffs_wait_on_the_clock(emulator: BotApiEmulator, bare_bot: Bot) -> None:
+    """Production waits seconds of real time; a test's manual clock skips them."""
+    clock = ManualClock()
+    started = clock.now()
+    recorder = Recorder()
+    emulator.fail_next("getUpdates", 502, "Bad Gateway", times=2)
+    emulator.fail_next("getUpdates", 429, "Too Many Requests: retry after 20", retry_after=20)
+    polling = Poller(
+        bare_bot,
+        recorder,
+        ALLOWED_UPDATES,
+        timeout=5,
+        first_backoff=30,
+        max_backoff=60,
+        clock=clock,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns about its own RetryAfter signature
+        polling.start()
+        update_id = await emulator.user(6).send_text("bonjour")
+        await emulator.wait_for(lambda: recorder.update_ids == [update_id])
+    await polling.stop()
+    assert (clock.now() - started).total_seconds() >= 30 + 60 + 20
+    assert polling.failures == {"NetworkError": 2, "RetryAfter": 1}
+
+
+async def test_an_unexpected_error_does_not_stop_polling(
+    emulator: BotApiEmulator, bare_bot: Bot
+) -> None:
+    """Anything but a refused token, even a bug in the HTTP stack, only delays the next poll."""
+
+    class Flaky:
+        def __init__(self) -> None:
+            self.failed = False
+
+        async def get_updates(self, **kwargs: object) -> tuple[Update, ...]:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("a bug under get_updates")
+            return await bare_bot.get_updates(**kwargs)  # type: ignore[arg-type]
+
+    recorder = Recorder()
+    polling = Poller(Flaky(), recorder, ALLOWED_UPDATES, timeout=5, first_backoff=0)  # type: ignore[arg-type]
+    polling.start()
+    update_id = await emulator.user(7).send_text("bonjour")
+    await emulator.wait_for(lambda: recorder.update_ids == [update_id])
+    assert polling.running and polling.failures == {"RuntimeError": 1}
+    await polling.stop()
+
+
 async def test_revoked_token_ends_polling(emulator: BotApiEmulator, bare_bot: Bot) -> None:
     emulator.fail_next("getUpdates", 401, "Unauthorized")
     polling = poller(bare_bot, Recorder())

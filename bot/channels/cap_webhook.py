@@ -87,7 +87,8 @@ class CapWebhookTransport:
     def calls(self, outgoing: Outgoing) -> int:
         return 0
 
-    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+    async def deliver(self, chat_id: str, outgoing: Outgoing, skip: int = 0) -> int | None:
+        """One POST: a row of one call, so `skip` is always 0 here."""
         body = outgoing.text.encode("utf-8")
         headers = {"Content-Type": CAP_MEDIA_TYPE}
         if self.secret:

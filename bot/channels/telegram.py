@@ -15,7 +15,9 @@ import contextlib
 import logging
 import os
 import traceback
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from telegram import (
@@ -31,7 +33,14 @@ from telegram import (
     Message as TgMessage,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import TELEGRAM, Kibaru
@@ -39,6 +48,7 @@ from bot.channels.cap_webhook import CapWebhookTransport
 from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_outbox import TelegramTransport
 from bot.channels.telegram_polling import Poller
+from bot.flood import FloodGuard, Verdict
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.inbound import (
     ACTION_MARK,
@@ -78,6 +88,14 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SENDING_CHATS = 8
 _CONNECTIONS = SENDING_CHATS + 2  # room for media downloads alongside
 _MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+#: tries of each API call of an interactive reply before the turn is given up (an apology);
+#: the waits between them double from REPLY_BACKOFF seconds, up to REPLY_MAX_BACKOFF. While a
+#: reply waits, the next getUpdates waits too, so the whole budget stays within seconds.
+REPLY_ATTEMPTS = 6
+REPLY_BACKOFF = 0.25
+REPLY_MAX_BACKOFF = 4.0
+#: errors that sending again cannot cure
+_NOT_RETRIED = (BadRequest, Forbidden, InvalidToken, ChatMigrated)
 
 
 # --- updates -> events -----------------------------------------------------------------------
@@ -298,8 +316,14 @@ def split_text(text: str, limit: int = _MAX_TEXT) -> list[str]:
     return parts
 
 
-async def send(app: Application, chat_id: int | str, message: Message) -> None:
-    """Render one plain message for Telegram (plain text: user content is never parsed)."""
+#: one Bot API call of a reply, made (and made again after a failure) by calling it
+Call = Callable[[], Awaitable[object]]
+
+
+async def calls_for(app: Application, chat_id: int | str, message: Message) -> list[Call]:
+    """The API calls that render one plain message for Telegram, in order (plain text: user
+    content is never parsed). Kept apart so that a failed call is retried alone: the parts of
+    a long text already sent are not sent again."""
     bot = app.bot
     if isinstance(message, Media):
         senders = {
@@ -314,18 +338,13 @@ async def send(app: Application, chat_id: int | str, message: Message) -> None:
         if message.path is not None:
             source = await asyncio.to_thread(Path(message.path).read_bytes)
         method = senders[message.kind]
+        caption = message.text[:1024] or None
         if message.kind is MediaKind.VIDEO_NOTE:
-            await method(chat_id, source)
-        elif message.kind is MediaKind.DOCUMENT and message.path is not None:
-            await bot.send_document(
-                chat_id,
-                source,
-                caption=message.text[:1024] or None,
-                filename=Path(message.path).name,
-            )
-        else:
-            await method(chat_id, source, caption=message.text[:1024] or None)
-        return
+            return [partial(method, chat_id, source)]
+        if message.kind is MediaKind.DOCUMENT and message.path is not None:
+            name = Path(message.path).name
+            return [partial(bot.send_document, chat_id, source, caption=caption, filename=name)]
+        return [partial(method, chat_id, source, caption=caption)]
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
     if isinstance(message, Question) and (message.choices or message.navigation):
         markup = _rows(message)
@@ -341,16 +360,19 @@ async def send(app: Application, chat_id: int | str, message: Message) -> None:
             ]
         )
     parts = split_text(message.text or "…")
-    for part in parts[:-1]:
-        await bot.send_message(chat_id, part)
-    await bot.send_message(chat_id, parts[-1], reply_markup=markup)
+    calls: list[Call] = [partial(bot.send_message, chat_id, part) for part in parts[:-1]]
+    calls.append(partial(bot.send_message, chat_id, parts[-1], reply_markup=markup))
+    return calls
 
 
 # --- the channel -----------------------------------------------------------------------------
 
 
 class TelegramChannel:
-    def __init__(self, kibaru: Kibaru) -> None:
+    def __init__(self, kibaru: Kibaru, *, request_timeout: float | None = None) -> None:
+        """`request_timeout` (seconds) replaces PTB's connect, read and write timeouts (5 s),
+        for getUpdates too (added to the long poll's own time): tests of a network that
+        hangs set it short."""
         self.kibaru = kibaru
         settings = kibaru.settings
         if not settings.telegram_token:
@@ -368,6 +390,15 @@ class TelegramChannel:
             # updates before they are handled, so a crash would lose them.
             .updater(None)
         )
+        if request_timeout is not None:
+            builder = (
+                builder.connect_timeout(request_timeout)
+                .read_timeout(request_timeout)
+                .write_timeout(request_timeout)
+                .get_updates_connect_timeout(request_timeout)
+                .get_updates_read_timeout(request_timeout)
+                .get_updates_write_timeout(request_timeout)
+            )
         self.app: Application = builder.build()
         self.poller: Poller | None = None
         self.downloads = MediaDownloads(kibaru, self.app.bot)
@@ -384,6 +415,9 @@ class TelegramChannel:
         self.exports = ExportWorker(
             kibaru.db, kibaru.clock, settings, kibaru.catalogs, kick_outbox=self.outbox.kick
         )
+        self.flood = FloodGuard(kibaru.clock, settings.flood_burst, settings.flood_rate)
+        #: API calls of interactive replies tried again, by error type (logs and tests)
+        self.reply_retries: Counter[str] = Counter()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -393,7 +427,13 @@ class TelegramChannel:
         await self.app.bot.delete_webhook(drop_pending_updates=False)
         await self.publish_commands()
         await self.app.start()
-        self.poller = Poller(self.app.bot, self.handle_batch, ALLOWED_UPDATES, timeout=poll_timeout)
+        self.poller = Poller(
+            self.app.bot,
+            self.handle_batch,
+            ALLOWED_UPDATES,
+            timeout=poll_timeout,
+            clock=self.kibaru.clock,
+        )
         self.poller.start()
         self.downloads.kick()  # files left pending by the last run
         self.outbox.start()
@@ -441,13 +481,29 @@ class TelegramChannel:
         Under load a batch holds many users' updates, and one commit (one fsync) for all of
         them, with the replies sent concurrently, is what keeps Kibaru close to a bot that
         stores nothing (benchmarks/reporting.py). Nothing is sent before the commit.
+
+        The flood control comes first: an update over its sender's limit never reaches the
+        engine (no database access), gets no reply and no API call, except the one notice of
+        its throttling episode; it is confirmed to Telegram with the rest of the batch.
         """
         username = self.app.bot.username if self.app.bot else None
         events = [to_event(update, username) for update in updates]
-        outcomes = await self._converse(events)
+        verdicts = [
+            self._admit(update, event) for update, event in zip(updates, events, strict=True)
+        ]
+        outcomes = await self._converse(
+            [e if v is Verdict.ADMIT else None for e, v in zip(events, verdicts, strict=True)]
+        )
         # By the event's chat: an action tapped in a group is answered in the tapper's chat.
         chats: dict[str | None, list[tuple[Update, list[Message] | Exception]]] = {}
-        for update, event, outcome in zip(updates, events, outcomes, strict=True):
+        for update, event, verdict, replies in zip(
+            updates, events, verdicts, outcomes, strict=True
+        ):
+            if verdict is Verdict.DROP:
+                continue
+            outcome = replies
+            if verdict is Verdict.NOTIFY and event is not None:
+                outcome = await self._flood_notice(event.sender)
             chat = event.sender.chat_id if event is not None else None
             chats.setdefault(chat, []).append((update, outcome))
         await asyncio.gather(*(self._deliver(chat, items) for chat, items in chats.items()))
@@ -463,6 +519,40 @@ class TelegramChannel:
             isinstance(event, CommandEvent)
             and self.kibaru.conversations.features.command_action(event.name) == "export"
         )
+
+    def _admit(self, update: Update, event: InboundEvent | None) -> Verdict:
+        """The flood control's word on one update. Only what costs work counts: in a group
+        the engine ignores all but commands, and a group never gets the notice."""
+        if event is None:
+            return Verdict.ADMIT
+        sender = event.sender
+        private = sender.chat_kind is ChatKind.PRIVATE
+        if not private and not isinstance(event, CommandEvent):
+            return Verdict.ADMIT
+        verdict = self.flood.admit(sender.channel, sender.user_id or sender.chat_id)
+        if verdict is Verdict.NOTIFY:
+            log.info("update %s: over the flood limit, dropped until it slows", update.update_id)
+            return verdict if private else Verdict.DROP
+        if verdict is Verdict.DROP:
+            log.debug("update %s: over the flood limit, dropped", update.update_id)
+        return verdict
+
+    async def _flood_notice(self, sender: Sender) -> list[Message] | Exception:
+        """The one notice of a throttling episode, in the sender's language (a read, once per
+        episode). Their conversation was not touched: it waits at the same question."""
+        try:
+            t = await self.kibaru.conversations.language_of(sender)
+        except Exception as error:  # the database failing: the apology path takes over
+            return error
+        return [
+            Message(
+                t._(
+                    "⏳ Vous envoyez des messages trop vite : je n'ai pas pu lire les "
+                    "derniers. Attendez un instant, puis continuez : vos réponses "
+                    "précédentes sont gardées."
+                )
+            )
+        ]
 
     async def _converse(
         self, events: Sequence[InboundEvent | None]
@@ -510,19 +600,43 @@ class TelegramChannel:
                         await self._answer(update.callback_query)
 
     async def _send_paced(self, chat_id: int | str, message: Message) -> None:
-        """`send` in the priority lane; a 429 (a broadcast misjudged the budget, or the
-        replies alone exceed it) pauses both lanes, and the reply goes once more."""
-        calls = 1 if isinstance(message, Media) else len(split_text(message.text or "…"))
-        await self.pacing.priority_slot(str(chat_id), calls)
-        try:
-            await send(self.app, chat_id, message)
-        except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            log.warning("reply throttled by Telegram: retry in %.1f s", seconds)
-            self.pacing.pause(seconds)
-            await self.pacing.priority_slot(str(chat_id), calls)
-            await send(self.app, chat_id, message)
+        """`message` in the priority lane, each of its API calls tried again alone when it
+        fails in a way that may pass (429, 5xx, network errors, timeouts).
+
+        A call that timed out, or whose connection dropped, may have been delivered all the
+        same: sending it again can show a question twice. That is the lesser harm: both
+        copies carry the same prompt number and either one's buttons work, while a question
+        lost leaves the person with nothing to answer. Only the call that failed is tried
+        again, never the parts already sent, and a 429 pauses both lanes of the pacing."""
+        for call in await calls_for(self.app, chat_id, message):
+            await self._call(str(chat_id), call)
+
+    async def _call(self, chat_id: str, call: Call) -> None:
+        for attempt in range(REPLY_ATTEMPTS):
+            await self.pacing.priority_slot(chat_id)
+            try:
+                await call()
+                return
+            except _NOT_RETRIED:
+                raise
+            except TelegramError as error:
+                if attempt + 1 == REPLY_ATTEMPTS:
+                    raise
+                self.reply_retries[type(error).__name__] += 1
+                if isinstance(error, RetryAfter):
+                    wait = error.retry_after
+                    seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else wait
+                    log.warning("reply throttled by Telegram: retry in %.1f s", seconds)
+                    self.pacing.pause(float(seconds))  # the next slot waits it out
+                    continue
+                backoff = min(REPLY_BACKOFF * 2**attempt, REPLY_MAX_BACKOFF)
+                log.info(
+                    "reply failed (%s), attempt %d: again in %.2f s",
+                    type(error).__name__,
+                    attempt + 1,
+                    backoff,
+                )
+                await self.kibaru.clock.sleep(backoff)
 
     @staticmethod
     async def _answer(query: object) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,53 +63,80 @@ class TelegramTransport:
     def _parts(self, outgoing: Outgoing) -> list[str]:
         return self.split(outgoing.text) if outgoing.text else []
 
-    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+    async def deliver(self, chat_id: str, outgoing: Outgoing, skip: int = 0) -> int | None:
+        done = skip
+        last: int | None = None
         try:
-            return await self._deliver(chat_id, outgoing)
+            for call in self._calls(chat_id, outgoing)[skip:]:
+                last = await call()
+                done += 1
         except Forbidden as error:
-            raise Blocked(type(error).__name__) from None
+            raise Blocked(type(error).__name__, done) from None
         except TgRetryAfter as error:
-            raise RetryAfter(type(error).__name__, _seconds(error.retry_after)) from None
+            raise RetryAfter(type(error).__name__, _seconds(error.retry_after), done) from None
         except (BadRequest, ChatMigrated) as error:
-            raise Permanent(type(error).__name__) from None
+            raise Permanent(type(error).__name__, done) from None
         except (NetworkError, TelegramError) as error:  # TimedOut is a NetworkError
-            raise Transient(type(error).__name__) from None
+            raise Transient(type(error).__name__, done) from None
+        except Permanent as error:
+            raise Permanent(error.code, done) from None
+        return last
 
-    async def _deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+    def _calls(self, chat_id: str, outgoing: Outgoing) -> list[Callable[[], Awaitable[int]]]:
+        """The API calls of one row, in order, each returning its message's id (`calls`
+        counts them)."""
         markup = _markup(outgoing)
         if outgoing.edit_message_id is not None:
-            try:
-                await self.bot.edit_message_text(
-                    outgoing.text[:4096],
-                    chat_id=chat_id,
-                    message_id=outgoing.edit_message_id,
-                    reply_markup=markup,
-                )
-            except BadRequest as error:
-                if _NOT_MODIFIED not in str(error).lower():
-                    raise  # a retry after a lost answer finds the edit already made: done
-            return outgoing.edit_message_id
-        last: TgMessage | None = None
+            return [partial(self._edit, chat_id, outgoing, markup)]
+        calls: list[Callable[[], Awaitable[int]]] = []
         for kind, file_id in outgoing.media:
-            last = await self._media(MediaKind(kind))(chat_id, file_id)
+            calls.append(partial(self._sent, self._media(MediaKind(kind)), chat_id, file_id))
         for kind, path in outgoing.files:
-            last = await self._upload(chat_id, MediaKind(kind), Path(path))
+            calls.append(partial(self._upload, chat_id, MediaKind(kind), Path(path)))
         parts = self._parts(outgoing)
         for index, part in enumerate(parts):
             last_part = index == len(parts) - 1
-            last = await self.bot.send_message(
-                chat_id, part, reply_markup=markup if last_part else None
+            calls.append(
+                partial(
+                    self._sent,
+                    self.bot.send_message,
+                    chat_id,
+                    part,
+                    reply_markup=markup if last_part else None,
+                )
             )
-        return last.message_id if last is not None else None
+        return calls
 
-    async def _upload(self, chat_id: str, kind: MediaKind, path: Path) -> TgMessage:
+    @staticmethod
+    async def _sent(method: Callable[..., Awaitable[TgMessage]], *args: Any, **kwargs: Any) -> int:
+        return (await method(*args, **kwargs)).message_id
+
+    async def _edit(
+        self, chat_id: str, outgoing: Outgoing, markup: InlineKeyboardMarkup | None
+    ) -> int:
+        assert outgoing.edit_message_id is not None
+        try:
+            await self.bot.edit_message_text(
+                outgoing.text[:4096],
+                chat_id=chat_id,
+                message_id=outgoing.edit_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if _NOT_MODIFIED not in str(error).lower():
+                raise  # a retry after a lost answer finds the edit already made: done
+        return outgoing.edit_message_id
+
+    async def _upload(self, chat_id: str, kind: MediaKind, path: Path) -> int:
         try:
             content = await asyncio.to_thread(path.read_bytes)
         except OSError as error:  # gone from the disk: sending again cannot bring it back
             raise Permanent(type(error).__name__) from None
         if kind is MediaKind.DOCUMENT:
-            return await self.bot.send_document(chat_id, content, filename=path.name)
-        return await self._media(kind)(chat_id, content)
+            sent = await self.bot.send_document(chat_id, content, filename=path.name)
+        else:
+            sent = await self._media(kind)(chat_id, content)
+        return int(sent.message_id)
 
     def _media(self, kind: MediaKind) -> Callable[..., Awaitable[Any]]:
         senders: dict[MediaKind, Callable[..., Awaitable[Any]]] = {

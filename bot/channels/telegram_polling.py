@@ -9,6 +9,8 @@ simply asks the current question again.
 
 Errors never stop the loop, except a token Telegram no longer accepts: timeouts poll again at
 once, 429 waits as long as Telegram asks, other network errors and 5xx back off exponentially.
+The waits are on the injected clock, like every other wait of the bot, so that tests of a
+flaky network skip them instead of sleeping.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, InvalidToken, RetryAfter, TimedOut
+
+from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +44,10 @@ class Poller:
         first_backoff: float = 1.0,
         max_backoff: float = 30.0,
         retry_slack: float = 0.5,
+        clock: Clock | None = None,
     ) -> None:
         self.bot = bot
+        self.clock = clock or SystemClock()
         self.handle = handle
         self.allowed_updates = list(allowed_updates)
         self.timeout = timeout
@@ -54,6 +61,8 @@ class Poller:
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
+        #: getUpdates calls that failed, by error type (figures for logs and tests)
+        self.failures: Counter[str] = Counter()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="kibaru-telegram-polling")
@@ -88,8 +97,15 @@ class Poller:
 
     async def _pause(self, seconds: float) -> None:
         """Wait before retrying, but stop waiting at once when asked to stop."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        waits = {
+            asyncio.ensure_future(self.clock.sleep(seconds)),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
 
     async def _run(self) -> None:
         backoff = self.first_backoff
@@ -107,33 +123,35 @@ class Poller:
                 if self._stopping.is_set():
                     return
                 raise
-            except RetryAfter as error:
-                wait = _seconds(error.retry_after) + self.retry_slack
-                log.warning("getUpdates: Telegram asks to wait %.1f s", wait)
-                await self._pause(wait)
-                continue
-            except TimedOut:
-                continue  # a long poll cut by a slow network: ask again at once
             except InvalidToken:
+                self.failures["InvalidToken"] += 1
                 log.error("getUpdates: Telegram refused the token; polling stops")
                 raise
-            except Conflict:
-                log.error("getUpdates: another process polls with the same token")
-                await self._pause(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
-                continue
-            except NetworkError as error:
-                log.warning(
-                    "getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff
-                )
-                await self._pause(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+            except Exception as error:  # anything else, even a bug: polling goes on
+                self.failures[type(error).__name__] += 1
+                backoff = await self._wait_after(error, backoff)
                 continue
             finally:
                 self._fetch = None
             backoff = self.first_backoff
             self.polls += 1
             await self._handle_batch(updates)
+
+    async def _wait_after(self, error: Exception, backoff: float) -> float:
+        """Wait as the failed poll asks; the backoff for the next failure."""
+        if isinstance(error, RetryAfter):
+            wait = _seconds(error.retry_after) + self.retry_slack
+            log.warning("getUpdates: Telegram asks to wait %.1f s", wait)
+            await self._pause(wait)
+            return backoff
+        if isinstance(error, TimedOut):
+            return backoff  # a long poll cut by a slow network: ask again at once
+        if isinstance(error, Conflict):
+            log.error("getUpdates: another process polls with the same token")
+        else:
+            log.warning("getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff)
+        await self._pause(backoff)
+        return min(backoff * 2, self.max_backoff)
 
     async def _handle_batch(self, updates: Sequence[Update]) -> None:
         """Hand the batch over, then move the offset past it: an error that escaped the

@@ -11,7 +11,9 @@ row without counting an attempt (a transport outside Telegram's budget, whose `c
 such as a partner's webhook, requeues its row and pauses nothing); network errors, timeouts
 and 5xx are retried with exponential backoff up to `max_attempts`; a 403 marks the row
 "blocked" and its user as having blocked the bot, without retrying; a 400 fails the row at
-once.
+once. A row of several calls (a photo then its text, a long text in parts) resumes at the call
+that failed: the calls it made are remembered in memory (a restart forgets them, and may send
+them again, as it may any row in flight).
 
 The sender wakes on `kick()` (something was enqueued), when the earliest queued row falls due
 (`not_before`, a retry's time: waited on the clock when within `horizon`), and every `nap`
@@ -29,7 +31,14 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.outbox.pacing import Pacing
-from bot.outbox.transport import Blocked, Permanent, RetryAfter, Transient, Transport
+from bot.outbox.transport import (
+    Blocked,
+    DeliveryError,
+    Permanent,
+    RetryAfter,
+    Transient,
+    Transport,
+)
 from storage import outbox
 from storage.database import Database
 from storage.outbox import Row, Status
@@ -89,6 +98,8 @@ class OutboxSender:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._busy_chats: set[tuple[str, str]] = set()
         self._outcomes: list[Outcome] = []
+        #: row id -> its calls already made, for the rows that failed part way
+        self._done_calls: dict[int, int] = {}
         #: figures for logs and benchmarks
         self.delivered = 0
         self.retried = 0
@@ -136,6 +147,7 @@ class OutboxSender:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._outcomes.clear()
         self._busy_chats.clear()
+        self._done_calls.clear()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -270,7 +282,7 @@ class OutboxSender:
     async def _attempt(self, row: Row, transport: Transport) -> Outcome:
         """One delivery, and what it means for the row (logged with its key, never text)."""
         try:
-            message_id = await transport.deliver(row.chat_id, row.outgoing)
+            message_id = await self._resume(row, transport)
         except RetryAfter as error:
             self.throttled += 1
             if transport.calls(row.outgoing):  # Telegram asked: both lanes wait
@@ -291,11 +303,24 @@ class OutboxSender:
         self.delivered += 1
         return Outcome(row, Status.SENT, message_id=message_id)
 
+    async def _resume(self, row: Row, transport: Transport) -> int | None:
+        """Deliver the row from the call an earlier attempt failed at."""
+        try:
+            message_id = await transport.deliver(
+                row.chat_id, row.outgoing, self._done_calls.pop(row.id, 0)
+            )
+        except DeliveryError as error:
+            if error.done and not isinstance(error, (Blocked, Permanent)):
+                self._done_calls[row.id] = error.done
+            raise
+        return message_id
+
     def _retry(self, row: Row, code: str, transport: Transport) -> Outcome:
         """A transport may be more patient than the sender's default (`max_attempts` of its
         own): a partner platform down for hours still gets its alerts."""
         attempts = row.attempts + 1
         if attempts >= (getattr(transport, "max_attempts", None) or self.max_attempts):
+            self._done_calls.pop(row.id, None)
             log.warning("outbox %s: %s, attempt %d: given up", row.key, code, attempts)
             return Outcome(row, Status.FAILED, error=code)
         self.retried += 1

@@ -14,9 +14,13 @@ from storage.outbox import Outgoing
 
 
 class DeliveryError(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, done: int = 0) -> None:
         super().__init__(code)
         self.code = code
+        #: the message's platform calls (see `Transport.calls`) made before the failure,
+        #: counting those skipped: the next attempt skips them, so that a photo already
+        #: delivered is not sent again because the text after it failed
+        self.done = done
 
 
 class Blocked(DeliveryError):
@@ -26,8 +30,8 @@ class Blocked(DeliveryError):
 class RetryAfter(DeliveryError):
     """The platform asked to slow down (429): wait `seconds`, then send again."""
 
-    def __init__(self, code: str, seconds: float) -> None:
-        super().__init__(code)
+    def __init__(self, code: str, seconds: float, done: int = 0) -> None:
+        super().__init__(code, done)
         self.seconds = seconds
 
 
@@ -40,8 +44,9 @@ class Permanent(DeliveryError):
 
 
 class Transport(Protocol):
-    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
-        """Send (or edit) the message; the id of the message carrying the text."""
+    async def deliver(self, chat_id: str, outgoing: Outgoing, skip: int = 0) -> int | None:
+        """Send (or edit) the message, without its first `skip` calls (made by an earlier
+        attempt); the id of the message carrying the text."""
         ...
 
     def calls(self, outgoing: Outgoing) -> int:
