@@ -35,7 +35,7 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    async def deliver(self, chat_id: str, outgoing: Outgoing) -> int | None:
+    async def deliver(self, chat_id: str, outgoing: Outgoing, skip: int = 0) -> int | None:
         self.sent.append((chat_id, outgoing.text))
         return len(self.sent)
 
