@@ -3,7 +3,9 @@
 A Telegram file is only reachable through the Bot API while Telegram keeps it, and the
 analysts may need it weeks later, or outside Telegram. Files are fetched in the background,
 after the reporter has been answered, so a 20 MB video on a slow link never holds up anyone's
-conversation; what is still pending at a restart is fetched then.
+conversation; what is still pending at a restart is fetched then. A file is written under a
+temporary name and flushed to the disk before it gets its name and the database records it
+(`bot.files.make_durable`): a crash or a power cut mid-way leaves it to be fetched again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.app import TELEGRAM, Kibaru
+from bot.files import make_durable, partial_path
 from storage import reports
 from storage.database import fetch_one
 
@@ -70,15 +73,20 @@ class MediaDownloads:
                 return
 
     async def _fetch(self, media_id: int, file_id: str, kind: str) -> None:
+        partial: Path | None = None
         try:
             remote = await self.bot.get_file(file_id)
             suffix = Path(remote.file_path or "").suffix or ".bin"
             await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
             path = self.folder / f"{media_id:08d}-{kind}{suffix}"
-            await remote.download_to_drive(path)
+            partial = partial_path(path)
+            await remote.download_to_drive(partial)
+            await asyncio.to_thread(make_durable, partial, path)
         except (TelegramError, OSError) as error:
             self._failed.add(media_id)
             log.warning("media %s not downloaded: %s", media_id, type(error).__name__)
+            if partial is not None:
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
             return
         async with self.kibaru.db.transaction() as conn:
             still_wanted = await fetch_one(
