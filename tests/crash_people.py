@@ -199,7 +199,9 @@ class Reporter(Person):
         self.answered = 0
         self.sent_reports = 0  # "Envoyer" taps: each must become exactly one report
         self.photos = 0  # photos the bot acknowledged: each must be kept, and downloaded
-        self.receipts: list[str] = []
+        #: references of the receipts read (with the answer to "Envoyer", or said again on top
+        #: of a question asked again after a restart)
+        self.receipts: set[str] = set()
 
     @property
     def step(self) -> str | None:
@@ -253,6 +255,8 @@ class Reporter(Person):
                         await self.perform(act, screen)
                     continue
                 text = message.text or ""
+                if RECEIPT in text:
+                    self.receipts.update(REFERENCE.findall(text))
                 if act.expect in text:
                     break
                 if any(push in text for push in PUSHES) or (act.preface and act.preface in text):
@@ -263,8 +267,6 @@ class Reporter(Person):
                 self.world.anomaly(self, f"after {act.value!r}, unexpected: {text[:80]!r}")
         self.answered += 1
         self.photos += act.kind == "photo"
-        if act.value == "Envoyer" and RECEIPT in text:
-            self.receipts += REFERENCE.findall(text)
         return message
 
 
