@@ -5,8 +5,9 @@ gives, while the bot is killed and restarted under them.
 A reporter acts, then waits for the answer the script expects: the next question. After a
 kill the bot may ask the current question once more (it had committed the step, but not yet
 confirmed the update to Telegram), so a copy of the question before is tolerated and counted
-("asked again"); what the outbox pushes (invitations, reminders, review posts, notices about
-one's reports) is set aside; anything else is an anomaly, and the suite fails on anomalies.
+("asked again"), with a report's receipt on top when the receipt may have died with the
+process; what the outbox pushes (notices about one's reports, alerts, announcements) is set
+aside; anything else is an anomaly, and the suite fails on anomalies.
 People never re-type an answer they got no reply to (Telegram keeps the update until the bot
 confirms it), but some are impatient and tap the same button again, as people do.
 
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import random
 import re
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,8 +106,8 @@ def report_acts(in_mopti: bool, with_photo: bool) -> tuple[Act, ...]:
 
 @dataclass
 class World:
-    """What the people share: the seed's randomness, whether the load is winding down, and
-    what went wrong or was noticed."""
+    """What the people share: how long they take to answer, whether the load is winding
+    down, and what went wrong or was noticed."""
 
     think: tuple[float, float]
     stopping: bool = False  # reporters and members finish what they do, and stop
@@ -142,7 +144,11 @@ class Phone:
         return self.inbox.popleft()
 
 
-class Person:
+class Person(ABC):
+    """Someone on a phone, playing their part to the end: an answer that never comes or a
+    button missing from the screen is recorded as an anomaly (the suite fails on it) rather
+    than stopping everyone else."""
+
     def __init__(self, world: World, phone: Phone, rng: random.Random) -> None:
         self.world = world
         self.phone = phone
@@ -173,8 +179,8 @@ class Person:
         except AssertionError as error:  # a button missing from the screen
             self.world.anomaly(self, str(error).splitlines()[0])
 
-    async def play(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def play(self) -> None: ...
 
 
 class Reporter(Person):
@@ -316,7 +322,7 @@ class Validator(Person):
         self.posts: deque[SentMessage] = deque()
         self.validated: list[str] = []  # references this validator was told they validated
         self.decided_by_others = 0
-        self.alerts = 0  # staff-only alerts received (validators are staff)
+        self.alerts = 0  # alerts received (validators are staff: every alert of their scope)
         #: the question on screen; None at the menu (or while waiting for an answer)
         self.screen: SentMessage | None = None
         self.busy = False  # tapped, and the decision is not over

@@ -2,18 +2,20 @@
 restarted, many times in a row, and it keeps DESIGN.md's promises.
 
 200 reporters file incident reports (onboarding, then one report after another: a pin in
-Bamako, or Mopti and a cercle for one in ten, which the Mopti validators review), 40 CCS-C
-members answer a session's invitation (one to three times), and 3 validators validate the
-review posts that reach them, all at once against `run_bot.py` on the Bot API emulator.
-Before the first start the database holds the members, the validators, a meeting whose
-invitations are queued and a training whose reminders fell due while the bot was down.
+Bamako, or for one in twenty Mopti and a cercle, which the Mopti validators review; one in five
+adds a photo), 20 CCS-C members answer a meeting's invitation (one to three times), and 3
+validators validate the review posts that reach them (the alert goes to the 10 members who
+follow Mopti), all at once against `run_bot.py` on the Bot API emulator. The reporters join
+over the first 40 seconds, as a rumour spreads. Before the first start the database holds the
+members, the validators, the meeting's invitations queued, a training's reminders that fell due
+while the bot was down, and an announcement to every reporter held until 15 s in.
 
 Each cycle starts the bot and kills it in a phase drawn from the seed: while starting, at a
 random moment, a few milliseconds into the handling of a batch, inside the delivery of the
 n-th reply, of a report's receipt, or of an outbox message. Right after each kill, before the
 restart, the database file is opened with sqlite3 and must show:
 
-1. `PRAGMA integrity_check` = ok;
+1. `PRAGMA integrity_check` = ok, and no broken foreign key;
 2. every report whose receipt ("reference ML-…") the emulator delivered, with its reporter;
 3. every reporter's conversation at the step of the last question they were answered, or of
    the one after it if their answer in flight was committed (nothing lost, nothing skipped);
@@ -21,18 +23,20 @@ restart, the database file is opened with sqlite3 and must show:
    twice.
 
 After each restart every person checks that the bot carries on at the question the database
-holds (tests/crash_people.py). A last clean run drains everything, then SIGTERM. At the end:
-each "Envoyer" made exactly one report, no draft is left, every member's last answer is the
-one stored, every validation a validator was told of is stored, every outbox row is sent (or
-rightly cancelled, or queued for later), and each outbox message reached its chat once, plus
-at most once per kill that caught it in flight.
+holds (tests/crash_people.py). A last clean run lets everyone finish what they are doing and
+drains the outbox, then SIGTERM. At the end: each "Envoyer" made exactly one report and its
+reporter read its reference, every conversation is where its person was last answered (a report
+half done keeps its draft), every photo acknowledged is whole on disk, every member's last
+answer is the one stored, every validation a validator was told of is stored, every outbox row
+is sent (or rightly cancelled, or queued for later), and each outbox message reached its chat
+once, plus at most once per kill that caught it in flight; the bot logged no error.
 
 The seed and the number of cycles replay a run (the moments are drawn from the seed; the
-interleaving of 243 people with the bot is not exactly reproducible):
+interleaving of 223 people with the bot is not exactly reproducible):
 
     KIBARU_CRASH_SEED=7 KIBARU_CRASH_CYCLES=100 .venv/bin/python -m pytest tests/test_crash.py -s
 
-CI runs 10 cycles with a fixed seed in about 40 s; the summary is printed either way.
+CI runs 10 cycles with a fixed seed in about 45 s; the summary is printed either way.
 """
 
 from __future__ import annotations
@@ -322,7 +326,7 @@ class Suite:
             f"{len(reporters)} reporters, {len(crowd.members)} members, "
             f"{len(crowd.validators)} validators, {seconds:.0f} s",
             "  kill | phase | polling after (s) | killed after (s) | updates handed "
-            "| reporters waiting | receipts so far | outbox in flight | integrity",
+            "| reporters waiting | receipts so far | outbox rows left sending | integrity",
         ]
         for n, cycle in enumerate(cycles, start=1):
             kill = cycle.kill
