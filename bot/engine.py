@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.files import remove_files
@@ -87,6 +88,10 @@ class Features:
     #: a text that acts at any step without leaving it (STOP pauses the alerts): True when it
     #: did (it noted what), and the current question is asked again
     stop_word: Callable[[Turn, str], Awaitable[bool]] | None = None
+    #: an update delivered again, after a crash between the commit and the replies (which were
+    #: perhaps lost): what the conversation's last turns, saved at this moment, said that
+    #: matters may be said again on top of the current question (a report's receipt)
+    redelivered: Callable[[Turn, datetime], Awaitable[None]] | None = None
 
     def command_action(self, name: str) -> str | None:
         wanted = name.lower()
@@ -184,6 +189,8 @@ class Conversations:
             if duplicate:
                 log.info("event %s delivered again; asking the current question", event.event_id)
                 transition = Retry()
+                if state.updated_at is not None and self.features.redelivered:
+                    await self.features.redelivered(turn, state.updated_at)
             elif first_contact and not isinstance(event, ActionEvent):
                 # Whatever the first message says, the first answer is the welcome question.
                 transition = Retry()

@@ -43,7 +43,7 @@ from handlers.report.questions_where import (
     RegionChoice,
     Where,
 )
-from handlers.report.summary import Change, Summary
+from handlers.report.summary import Change, Summary, receipt_again
 from handlers.review.actions import answer_action, review_action
 from handlers.review.decisions import decision_flows
 from handlers.review.details import ANSWER, details_flows
@@ -127,6 +127,7 @@ def build_features(catalogs: Catalogs) -> Features:
         help_text=help_text,
         coming_soon=coming_soon,
         stop_word=stop_word,
+        redelivered=receipt_again,
         actions={
             REVIEW: review_action,
             ANSWER: answer_action,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage import users
-from storage.database import Connection, fetch_one, to_db
+from storage.database import Connection, fetch_one, from_db, to_db
 from storage.users import User
 
 
@@ -47,6 +47,8 @@ class ConversationState:
     last_event_id: int | None = None
     #: which question `prompt` numbers ("depth:flow:step")
     asked: str | None = None
+    #: when the state was last saved (read only: `save` stamps it)
+    updated_at: datetime | None = None
 
     @property
     def top(self) -> Frame:
@@ -56,7 +58,8 @@ class ConversationState:
 async def load(conn: Connection, user_id: int) -> ConversationState | None:
     row = await fetch_one(
         conn,
-        "SELECT frames, prompt, last_event_id, asked FROM conversations WHERE user_id = ?",
+        "SELECT frames, prompt, last_event_id, asked, updated_at FROM conversations"
+        " WHERE user_id = ?",
         (user_id,),
     )
     return _state(row) if row is not None else None
@@ -64,7 +67,13 @@ async def load(conn: Connection, user_id: int) -> ConversationState | None:
 
 def _state(row: Any) -> ConversationState:
     frames = [Frame.from_json(item) for item in json.loads(row["frames"])]
-    return ConversationState(frames, int(row["prompt"]), row["last_event_id"], row["asked"])
+    return ConversationState(
+        frames,
+        int(row["prompt"]),
+        row["last_event_id"],
+        row["asked"],
+        from_db(row["updated_at"]),
+    )
 
 
 async def load_for_chat(
@@ -78,7 +87,7 @@ async def load_for_chat(
     row = await fetch_one(
         conn,
         "SELECT u.id, u.channel, u.chat_id, u.language, u.created_at, u.blocked_at,"
-        " c.frames, c.prompt, c.last_event_id, c.asked"
+        " c.frames, c.prompt, c.last_event_id, c.asked, c.updated_at"
         " FROM users u LEFT JOIN conversations c ON c.user_id = u.id"
         " WHERE u.channel = ? AND u.chat_id = ?",
         (channel, chat_id),

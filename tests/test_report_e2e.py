@@ -4,6 +4,7 @@ the draft purge job."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from telegram import File
+from telegram.error import NetworkError
 
 from bot.app import Kibaru
 from bot.channels.telegram import TelegramChannel
@@ -134,6 +137,90 @@ async def test_bambara_report_with_commune_and_voice_note(
     assert (cercle, language) == ("bamako_c6", "bm")
     assert day_period == "evening"
     assert (kind, purpose) == ("voice", "description") and Path(path).is_file()
+
+
+async def _pending_photo(kibaru: Kibaru, emulator: BotApiEmulator, content: bytes) -> int:
+    """A photo kept in a draft, not downloaded yet; its id."""
+    emulator.add_file("AgACphoto", content, "photos/file_9.jpg")
+    async with kibaru.db.transaction() as conn:
+        user, _ = await users.get_or_create(conn, "telegram", "605", NOW)
+        return await reports.add_draft_media(
+            conn,
+            user.id,
+            "evidence",
+            "photo",
+            "telegram",
+            "AgACphoto",
+            len(content),
+            None,
+            None,
+            None,
+            NOW,
+        )
+
+
+def _local_path(settings: Settings) -> str | None:
+    with sqlite3.connect(settings.database_path) as conn:
+        [(path,)] = conn.execute("SELECT local_path FROM report_media").fetchall()
+    return path
+
+
+async def test_a_file_is_on_the_disk_before_the_database_names_it(
+    emulator: BotApiEmulator, tg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a power cut a recorded file must be whole: its data and its name are flushed
+    to the disk before the database records it (a crash mid-way leaves it to fetch again)."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_record = os.fsync, reports.set_local_path
+
+    def fsync(fd: int) -> None:
+        events.append(("flushed", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    async def record(conn: object, media_id: int, path: str) -> None:
+        events.append(("recorded", path))
+        await real_record(conn, media_id, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(reports, "set_local_path", record)
+    content = bytes(range(256)) * 300
+    async with running_bot(tg_settings, ManualClock(NOW)) as channel:
+        media_id = await _pending_photo(channel.kibaru, emulator, content)
+        channel.downloads.kick()
+        await channel.downloads.idle()
+    final = tg_settings.media_dir / f"{media_id:08d}-photo.jpg"
+    assert events == [
+        ("flushed", f"{final}.part"),
+        ("flushed", str(tg_settings.media_dir)),
+        ("recorded", str(final)),
+    ]
+    assert final.read_bytes() == content
+    assert [p.name for p in tg_settings.media_dir.iterdir()] == [final.name]
+
+
+async def test_a_download_cut_midway_leaves_nothing_under_the_files_name(
+    emulator: BotApiEmulator, tg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = b"jpeg" * 5000
+    real_download = File.download_to_drive
+
+    async def cut(self: File, custom_path: Path | None = None, **kwargs: object) -> Path:
+        assert custom_path is not None
+        custom_path.write_bytes(content[:1000])
+        raise NetworkError("connection reset")
+
+    monkeypatch.setattr(File, "download_to_drive", cut)
+    async with running_bot(tg_settings, ManualClock(NOW)) as channel:
+        await _pending_photo(channel.kibaru, emulator, content)
+        channel.downloads.kick()
+        await channel.downloads.idle()
+    assert list(tg_settings.media_dir.iterdir()) == []  # no part file, nothing named
+    assert _local_path(tg_settings) is None  # still to fetch
+    monkeypatch.setattr(File, "download_to_drive", real_download)
+    async with running_bot(tg_settings, ManualClock(NOW)) as channel:  # the next start
+        await channel.downloads.idle()
+    path = _local_path(tg_settings)
+    assert path is not None and Path(path).read_bytes() == content
 
 
 async def test_expired_drafts_are_purged_with_their_files(

@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import Kibaru
 from bot.clock import ManualClock
-from bot.inbound import MediaKind
+from bot.inbound import ChoiceEvent, CommandEvent, MediaKind
 from bot.outbound import Question, RemoveKeyboard, Request
 from bot.settings import Settings
 from storage import reports, users
@@ -90,6 +90,36 @@ async def test_full_report_with_a_pin(chat: ChatDriver, kibaru: Kibaru) -> None:
     assert (report.killed, report.injured, report.missing, report.displaced) == (2, 5, 0, None)
     assert report.contact == "anonymous" and report.contact_phone is None
     assert report.language == "fr"
+
+
+async def test_a_receipt_lost_to_a_crash_is_said_again(
+    chat: ChatDriver, kibaru: Kibaru, clock: ManualClock
+) -> None:
+    """Killed after committing a report and before the receipt went out: Telegram delivers
+    "Envoyer" again, and the reporter learns their reference (the report is stored once)."""
+    await onboard(chat)
+    await to_where(chat)
+    await chat.location(12.6392, -8.0029)
+    await chat.tap("Passer")
+    await from_what_to_summary(chat)
+    [send] = [b for b in chat.question.choices if "Envoyer" in b.label]
+    tap = ChoiceEvent(chat.sender, prompt=chat.question.prompt, key=send.key, event_id=30_000_000)
+    [receipt] = await chat.event(tap)
+    clock.advance(seconds=30)  # the restart
+    [again] = await chat.event(tap)
+    assert again.text == receipt.text
+    assert "ML-2026-000001" in again.text and again.text.endswith("Que voulez-vous faire ?")
+    assert len(await stored(kibaru)) == 1
+    # a later update handled in the same batch, redelivered with it: the receipt again too
+    help_ = CommandEvent(chat.sender, name="aide", args="", event_id=30_000_001)
+    await chat.event(help_)
+    [again] = await chat.event(help_)
+    assert again.text == receipt.text
+    # long after: a redelivered update only asks the current question
+    clock.advance(minutes=2)
+    await chat.command("menu")
+    [menu] = await chat.event(help_)
+    assert menu.text == "Que voulez-vous faire ?"
 
 
 async def test_bambara_report_with_commune_and_voice_note(

@@ -416,6 +416,35 @@ async def test_a_batch_is_committed_whole_before_any_reply(
     assert help_then_welcome.button_labels == WELCOME_LABELS
 
 
+async def test_answered_updates_are_confirmed_while_the_batch_still_replies(
+    emulator: BotApiEmulator, tg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's replies can take seconds (paced during a broadcast); the updates answered
+    meanwhile are confirmed, so that a crash then brings back only the ones still waiting."""
+    users = [emulator.user(540 + i) for i in range(4)]
+    for user in users:
+        await user.send_text("/start")
+    held = asyncio.Event()
+    original = telegram_channel.send
+
+    async def slow_for_the_last(app: object, chat_id: int | str, message: object) -> None:
+        if int(chat_id) == users[-1].user_id:
+            await held.wait()
+        await original(app, chat_id, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telegram_channel, "send", slow_for_the_last)
+    async with running_bot(tg_settings) as channel:
+        channel.confirm_every = 0.01
+        try:
+            for user in users[:-1]:
+                await emulator.wait_for_messages(user.user_id, 1)
+            # the last reply is still going out: all the updates before it are confirmed
+            await emulator.wait_for(lambda: emulator.pending_updates == 1, 5, recheck=0.01)
+        finally:
+            held.set()
+        await emulator.wait_for_messages(users[-1].user_id, 1)
+
+
 async def test_one_failing_update_costs_only_its_own_answer(
     emulator: BotApiEmulator,
     tg_settings: Settings,

@@ -96,6 +96,9 @@ REPLY_BACKOFF = 0.25
 REPLY_MAX_BACKOFF = 4.0
 #: errors that sending again cannot cure
 _NOT_RETRIED = (BadRequest, Forbidden, InvalidToken, ChatMigrated)
+#: a batch's replies can take seconds (100 replies at 30 a second while a broadcast runs): the
+#: updates answered are confirmed this often meanwhile, so that a crash repeats only the rest
+CONFIRM_EVERY = 1.0
 
 
 # --- updates -> events -----------------------------------------------------------------------
@@ -368,6 +371,24 @@ async def calls_for(app: Application, chat_id: int | str, message: Message) -> l
 # --- the channel -----------------------------------------------------------------------------
 
 
+class _Answered:
+    """Which updates of a batch have had their replies sent, and the last one before the
+    first still waiting: everything up to it may be confirmed to Telegram."""
+
+    def __init__(self, updates: Sequence[Update]) -> None:
+        self._order = sorted(update.update_id for update in updates)
+        self._done: set[int] = set()
+        self._next = 0  # index in `_order` of the first update not answered yet
+
+    def add(self, update_id: int) -> None:
+        self._done.add(update_id)
+
+    def through(self) -> int | None:
+        while self._next < len(self._order) and self._order[self._next] in self._done:
+            self._next += 1
+        return self._order[self._next - 1] if self._next else None
+
+
 class TelegramChannel:
     def __init__(self, kibaru: Kibaru, *, request_timeout: float | None = None) -> None:
         """`request_timeout` (seconds) replaces PTB's connect, read and write timeouts (5 s),
@@ -403,6 +424,8 @@ class TelegramChannel:
         self.poller: Poller | None = None
         self.downloads = MediaDownloads(kibaru, self.app.bot)
         self._sending = asyncio.Semaphore(SENDING_CHATS)
+        #: seconds between confirmations to Telegram while a batch's replies go out
+        self.confirm_every = CONFIRM_EVERY
         self.pacing = Pacing(kibaru.clock)
         transports: dict[str, Transport] = {TELEGRAM: TelegramTransport(self.app.bot, split_text)}
         # CAP messages for partner platforms share the sender (retries, restarts) but not
@@ -506,7 +529,16 @@ class TelegramChannel:
                 outcome = await self._flood_notice(event.sender)
             chat = event.sender.chat_id if event is not None else None
             chats.setdefault(chat, []).append((update, outcome))
-        await asyncio.gather(*(self._deliver(chat, items) for chat, items in chats.items()))
+        answered = _Answered(updates)
+        confirming = asyncio.create_task(self._confirm_answered(answered))
+        try:
+            await asyncio.gather(
+                *(self._deliver(chat, items, answered) for chat, items in chats.items())
+            )
+        finally:
+            confirming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await confirming
         if any(isinstance(event, MediaEvent) for event in events):
             self.downloads.kick()
         if any(self._asks_export(event) for event in events):
@@ -579,8 +611,20 @@ class TelegramChannel:
                 outcomes.append(error)
         return outcomes
 
+    async def _confirm_answered(self, answered: _Answered) -> None:
+        """While a batch's replies go out, confirm to Telegram every `confirm_every` seconds
+        the updates answered so far (those before the first one still waiting)."""
+        while self.poller is not None:
+            await asyncio.sleep(self.confirm_every)
+            through = answered.through()
+            if through is not None:
+                await self.poller.confirm(through + 1)
+
     async def _deliver(
-        self, chat_id: str | None, items: list[tuple[Update, list[Message] | Exception]]
+        self,
+        chat_id: str | None,
+        items: list[tuple[Update, list[Message] | Exception]],
+        answered: _Answered,
     ) -> None:
         """One chat's replies, in order; each tapped button's spinner is stopped after its
         replies (which the user waits for more) and on one connection of the same lane."""
@@ -598,6 +642,7 @@ class TelegramChannel:
                 finally:
                     if update.callback_query is not None:
                         await self._answer(update.callback_query)
+                    answered.add(update.update_id)
 
     async def _send_paced(self, chat_id: int | str, message: Message) -> None:
         """`message` in the priority lane, each of its API calls tried again alone when it

@@ -6,6 +6,9 @@ after the reporter has been answered, so a 20 MB video on a slow link never hold
 conversation; what is still pending at a restart is fetched then. A download that fails in a
 way that may pass (a network error, a timeout, 5xx, 429) is tried again with a growing wait on
 the clock; one Telegram refuses (an expired file id, a file too big) waits for a restart.
+A file is written under a temporary name and flushed to the disk before it gets its name and the
+database records it (`bot.files.make_durable`): a crash or a power cut mid-way leaves it to be
+fetched again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.app import TELEGRAM, Kibaru
+from bot.files import make_durable, partial_path
 from storage import reports
 from storage.database import fetch_one
 
@@ -106,19 +110,26 @@ class MediaDownloads:
                     waiter.cancel()
 
     async def _fetch(self, media_id: int, file_id: str, kind: str) -> None:
+        partial: Path | None = None
         try:
             remote = await self.bot.get_file(file_id)
             suffix = Path(remote.file_path or "").suffix or ".bin"
             await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
             path = self.folder / f"{media_id:08d}-{kind}{suffix}"
-            await remote.download_to_drive(path)
+            partial = partial_path(path)
+            await remote.download_to_drive(partial)
+            await asyncio.to_thread(make_durable, partial, path)
         except (BadRequest, Forbidden, InvalidToken, OSError) as error:
             self._failed.add(media_id)
             self._retry_at.pop(media_id, None)
             self._tries.pop(media_id, None)
             log.warning("media %s not downloaded: %s", media_id, type(error).__name__)
+            if partial is not None:
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
             return
         except TelegramError as error:  # network errors, timeouts, 5xx, 429: may pass
+            if partial is not None:
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
             self._try_again(media_id, error)
             return
         self._retry_at.pop(media_id, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.flow import ChoiceStep, Finish, Goto, Option, Retry, Transition, Turn
@@ -131,12 +131,29 @@ async def submit(turn: Turn) -> Transition:
     )
     await post_for_review(turn.conn, report, turn.settings, turn.translator, turn.now)
     turn.answers.clear()
-    turn.note(
-        t._(
-            "✅ Signalement reçu. Votre référence : {reference}.\n"
-            "L'équipe d'analyse va le vérifier ; vous recevrez un message quand il sera validé "
-            "ou si elle a besoin de précisions. Merci de votre vigilance.",
-            reference=report.reference,
-        )
-    )
+    turn.note(receipt(t, report.reference))
     return Finish()
+
+
+#: how long after a report's commit its receipt may still have been lost with the process
+#: (the replies of a busy batch go out at 30 a second: seconds, not minutes)
+RECEIPT_AT_RISK = timedelta(minutes=1)
+
+
+def receipt(t: Translator, reference: str) -> str:
+    return t._(
+        "✅ Signalement reçu. Votre référence : {reference}.\n"
+        "L'équipe d'analyse va le vérifier ; vous recevrez un message quand il sera validé "
+        "ou si elle a besoin de précisions. Merci de votre vigilance.",
+        reference=reference,
+    )
+
+
+async def receipt_again(turn: Turn, saved_at: datetime) -> None:
+    """An update came again after a crash: if a report was confirmed shortly before the
+    conversation was last saved, its receipt may have been lost with the process (committed,
+    not yet sent). Say it again, so that the reporter learns their reference and does not
+    report the same thing twice to make sure."""
+    latest = await reports.of_reporter(turn.conn, turn.user.id, limit=1)
+    if latest and saved_at - latest[0].created_at <= RECEIPT_AT_RISK:
+        turn.note(receipt(turn.t, latest[0].reference))
