@@ -425,14 +425,20 @@ async def test_answered_updates_are_confirmed_while_the_batch_still_replies(
     for user in users:
         await user.send_text("/start")
     held = asyncio.Event()
-    original = telegram_channel.send
+    original = telegram_channel.calls_for
 
-    async def slow_for_the_last(app: object, chat_id: int | str, message: object) -> None:
-        if int(chat_id) == users[-1].user_id:
+    async def slow_for_the_last(app: object, chat_id: int | str, message: object) -> list[object]:
+        calls = await original(app, chat_id, message)  # type: ignore[arg-type]
+        if int(chat_id) != users[-1].user_id:
+            return calls  # type: ignore[return-value]
+
+        async def held_back() -> object:
             await held.wait()
-        await original(app, chat_id, message)  # type: ignore[arg-type]
+            return await calls[0]()
 
-    monkeypatch.setattr(telegram_channel, "send", slow_for_the_last)
+        return [held_back, *calls[1:]]
+
+    monkeypatch.setattr(telegram_channel, "calls_for", slow_for_the_last)
     async with running_bot(tg_settings) as channel:
         channel.confirm_every = 0.01
         try:
