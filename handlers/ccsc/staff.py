@@ -39,7 +39,11 @@ async def decide_action(turn: Turn, event: ActionEvent) -> Transition:
     member = await committees.member(turn.conn, member_id)
     committee = await committees.get(turn.conn, member.committee_id) if member else None
     if member is None or committee is None:
-        turn.note(t._("Cette demande n'existe plus."))
+        # who manages no committee learns nothing, not even which requests exist
+        if not await committees.managed_by(turn.conn, turn.user.id):
+            await refuse(turn, f"cm:{verb}", f"member:{member_id}")
+        else:
+            turn.note(t._("Cette demande n'existe plus."))
         return Retry()
     if not await committees.may_manage(turn.conn, turn.user.id, committee):
         await refuse(turn, f"cm:{verb}", f"member:{member.id}")
