@@ -12,20 +12,17 @@ The people and objects are those of `tests/world.py` (arguments such as `{r2}` a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.app import Kibaru
-from bot.clock import ManualClock
 from bot.i18n import Catalogs
-from bot.inbound import ActionEvent, CommandEvent, Sender
+from bot.inbound import ActionEvent, CommandEvent
 from bot.outbound import Message
 from handlers import build_features
-from tests.world import CHANNEL, PEOPLE, READY, World, world_settings
+from tests.world import PEOPLE, World, opened, sender, world_settings
 
 # Who may do what (holders of tests/world.py). A validator for Mopti may open the review
 # queue but not decide on a report from Bamako; a secretary of Commune I may create sessions,
@@ -51,14 +48,12 @@ class Reserved:
         return self.text[1:].split(" ")[0].split(":")[0]
 
     def event(self, world: World, holder: str) -> CommandEvent | ActionEvent:
-        chat_id, language, _, _ = PEOPLE[holder]
-        sender = Sender(CHANNEL, chat_id, language_hint=language, user_id=chat_id)
         filled = self.text[1:].format(**world.ids, **world.references)
         if self.is_command:
             name, _, args = filled.partition(" ")
-            return CommandEvent(sender, name=name, args=args)
+            return CommandEvent(sender(holder), name=name, args=args)
         name, *args = filled.split(":")
-        return ActionEvent(sender, name=name, args=tuple(args), actor_name="Mallory")
+        return ActionEvent(sender(holder), name=name, args=tuple(args), actor_name="Mallory")
 
 
 def reserved(text: str, *allowed: str) -> Reserved:
@@ -135,17 +130,6 @@ CRAFTED_COMMAND_ARGS = ("", "☠️ " * 30, "999999 coordinator", "ML-2026-99999
 NOT_DATA = {"audit_log", "conversations", "sqlite_sequence"}
 
 
-@asynccontextmanager
-async def _opened(world: World, folder: Path) -> AsyncIterator[Kibaru]:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = world.copy_to(folder)
-    kibaru = await Kibaru.open(world_settings(path, folder / "media"), ManualClock(READY))
-    try:
-        yield kibaru
-    finally:
-        await kibaru.close()
-
-
 async def _snapshot(kibaru: Kibaru) -> dict[str, list[tuple[object, ...]]]:
     """Every data table's rows (sorted): what a refusal must leave as it was."""
     found: dict[str, list[tuple[object, ...]]] = {}
@@ -215,7 +199,7 @@ def _say(capsys: pytest.CaptureFixture[str], *lines: str) -> None:
 async def test_every_reserved_command_and_button_is_refused_to_everyone_else(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with _opened(world, tmp_path) as kibaru:
+    async with opened(world, tmp_path) as kibaru:
         attempts = Attempts(kibaru, world)
         for row in RESERVED:
             for holder in PEOPLE:
@@ -238,19 +222,18 @@ async def test_crafted_data_from_a_stranger_is_refused(
     """Buttons the bot never made (gone objects, wrong arity, junk) and reserved commands
     with junk arguments, from someone with no role: refused and audited, nothing changed."""
     features = build_features(Catalogs(world_settings(tmp_path, tmp_path).timezone))
-    chat_id, language, _, _ = PEOPLE["stranger"]
-    sender = Sender(CHANNEL, chat_id, language_hint=language, user_id=chat_id)
+    stranger = sender("stranger")
     commands = sorted({row.name for row in RESERVED if row.is_command})
-    async with _opened(world, tmp_path) as kibaru:
+    async with opened(world, tmp_path) as kibaru:
         attempts = Attempts(kibaru, world)
         for name in sorted(features.actions):
             for crafted in CRAFTED_ARGS:
                 args = tuple(a.format(**world.ids) for a in crafted)
-                event = ActionEvent(sender, name=name, args=args, actor_name="Mallory")
+                event = ActionEvent(stranger, name=name, args=args, actor_name="Mallory")
                 await attempts.send("stranger", event, "!" + ":".join((name, *args))[:40])
         for command in commands:
             for text in CRAFTED_COMMAND_ARGS:
-                event = CommandEvent(sender, name=command, args=text)
+                event = CommandEvent(stranger, name=command, args=text)
                 await attempts.send("stranger", event, f"/{command} {text[:20]}")
     _say(
         capsys,
@@ -271,7 +254,7 @@ async def test_those_allowed_are_not_refused(
     problems: list[str] = []
     attempts = 0
     for number, row in enumerate(RESERVED):
-        async with _opened(world, tmp_path / str(number)) as kibaru:
+        async with opened(world, tmp_path / str(number)) as kibaru:
             for holder in sorted(row.allowed):
                 attempts += 1
                 user_id = world.ids[f"{holder}_user"]

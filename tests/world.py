@@ -25,6 +25,8 @@ repeated monthly (rule), member 500 answered yes; open training S2 that started 
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +35,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Kibaru
 from bot.clock import ManualClock
 from bot.i18n import LANGUAGE_NAMES
-from bot.inbound import ActionEvent
+from bot.inbound import ActionEvent, Sender
 from bot.settings import Settings
 from storage import (
     announcements,
@@ -100,6 +102,26 @@ class World:
         target = folder / "kibaru.db"
         shutil.copyfile(self.path, target)
         return target
+
+
+@asynccontextmanager
+async def opened(
+    world: World, folder: Path, clock: ManualClock | None = None
+) -> AsyncIterator[Kibaru]:
+    """Kibaru on a fresh copy of the world, at READY unless another clock is given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = world.copy_to(folder)
+    kibaru = await Kibaru.open(world_settings(path, folder / "media"), clock or ManualClock(READY))
+    try:
+        yield kibaru
+    finally:
+        await kibaru.close()
+
+
+def sender(holder: str) -> Sender:
+    """The private chat of one of the world's people."""
+    chat_id, language, _, _ = PEOPLE[holder]
+    return Sender(CHANNEL, chat_id, language_hint=language, user_id=chat_id)
 
 
 class _Builder:

@@ -1,0 +1,250 @@
+"""What "the stored state is valid" means, checked from the database alone after any event.
+
+Derived from the schema (storage/migrations) and from what the code promises on top of it:
+conversations only in registered flows and steps, answers as JSON objects, references
+unique and without gaps per year, decisions and statuses that agree, invitations within
+their capacity, outbox rows the sender can read, memberships that carry their role, no
+personal data in the audit log. Each check says which row broke which rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.app import Kibaru
+from bot.engine import Features
+from bot.i18n import SHIPPED_LANGUAGES
+from bot.inbound import ACTION_MARK
+from bot.outbound import ActionMessage, Media, Message, Question
+from handlers.report import categories, places
+from handlers.report.flow import ORDER
+from storage.database import Connection, from_db
+from storage.outbox import Outgoing
+
+REFERENCE = re.compile(r"ML-(\d{4})-(\d{6})")
+#: Telegram: 64 bytes of callback data a button, 100 buttons a keyboard
+MAX_DATA = 64
+MAX_BUTTONS = 100
+
+
+class Broken(AssertionError):
+    """A rule of the stored state or of a reply does not hold."""
+
+
+def _require(condition: object, what: str) -> None:
+    if not condition:
+        raise Broken(what)
+
+
+async def _rows(conn: Connection, sql: str) -> list[dict[str, object]]:
+    cursor = await conn.execute(sql)
+    return [dict(row) for row in await cursor.fetchall()]
+
+
+def check_replies(replies: Iterable[Message], features: Features) -> None:
+    """What a channel must be able to send: a text (a caption may be empty), buttons whose
+    data fits Telegram's 64 bytes, action buttons that name a registered action."""
+    for message in replies:
+        _require(isinstance(message, Media) or message.text.strip(), f"empty reply {message!r}")
+        _require("Traceback" not in message.text, "a traceback in a reply")
+        if isinstance(message, Question):
+            buttons = (*message.choices, *message.navigation)
+            _require(len(buttons) <= MAX_BUTTONS, f"{len(buttons)} buttons on a question")
+            for button in buttons:
+                data = f"{message.prompt}:{button.key}"
+                _require(len(data.encode()) <= MAX_DATA, f"button data too long: {data!r}")
+                _require(button.label.strip(), f"a button without a label: {button!r}")
+        if isinstance(message, ActionMessage):
+            buttons = [b for row in message.actions for b in row]
+            _require(len(buttons) <= MAX_BUTTONS, f"{len(buttons)} action buttons")
+            for button in buttons:
+                check_action_data(button.key, features)
+                _require(button.label.strip(), f"a button without a label: {button!r}")
+
+
+def check_action_data(data: str, features: Features) -> None:
+    _require(data.startswith(ACTION_MARK), f"action data without its mark: {data!r}")
+    _require(len(data.encode()) <= MAX_DATA, f"action data too long: {data!r}")
+    name = data[len(ACTION_MARK) :].split(":", maxsplit=1)[0]
+    _require(name in features.actions, f"a button for no registered action: {data!r}")
+
+
+async def check_state(kibaru: Kibaru, private: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+    """Every rule below, on the whole database; returns where each chat is (flow, step)."""
+    features = kibaru.conversations.features
+    async with kibaru.db.reading() as conn:
+        problems = await _rows(conn, "PRAGMA foreign_key_check")
+        _require(not problems, f"foreign keys broken: {problems}")
+        where = await _conversations(conn, features)
+        await _drafts(conn)
+        await _users_and_roles(conn)
+        await _reports(conn, kibaru)
+        await _invitations(conn)
+        await _outbox(conn, features)
+        await _audit(conn, tuple(private))
+    return where
+
+
+async def _conversations(conn: Connection, features: Features) -> dict[str, tuple[str, str]]:
+    where: dict[str, tuple[str, str]] = {}
+    for row in await _rows(
+        conn,
+        "SELECT c.user_id, c.frames, c.prompt, u.chat_id FROM conversations c"
+        " JOIN users u ON u.id = c.user_id",
+    ):
+        user = row["user_id"]
+        frames = json.loads(str(row["frames"]))
+        _require(isinstance(frames, list) and frames, f"user {user}: no frames")
+        _require(frames[0]["flow"] == features.menu_flow, f"user {user}: not on the main menu")
+        for frame in frames:
+            flow = features.flows.get(frame["flow"])
+            _require(flow is not None, f"user {user}: in unknown flow {frame['flow']!r}")
+            assert flow is not None
+            _require(frame["step"] in flow.steps, f"user {user}: unknown step {frame['step']!r}")
+            _require(isinstance(frame.get("answers"), dict), f"user {user}: answers not an object")
+            history = frame.get("history") or []
+            _require(all(s in flow.steps for s in history), f"user {user}: history {history}")
+        _require(int(str(row["prompt"])) >= 0, f"user {user}: negative prompt")
+        where[str(row["chat_id"])] = (frames[-1]["flow"], frames[-1]["step"])
+    return where
+
+
+async def _drafts(conn: Connection) -> None:
+    for row in await _rows(conn, "SELECT user_id, answers, step FROM report_drafts"):
+        _require(isinstance(json.loads(str(row["answers"])), dict), f"draft {row}: not an object")
+        _require(row["step"] in ORDER, f"draft of user {row['user_id']}: step {row['step']!r}")
+    orphans = await _rows(
+        conn,
+        "SELECT id FROM report_media WHERE report_id IS NULL AND draft_owner NOT IN"
+        " (SELECT user_id FROM report_drafts)",
+    )
+    _require(not orphans, f"media of a draft that is gone (kept forever): {orphans}")
+
+
+async def _users_and_roles(conn: Connection) -> None:
+    for row in await _rows(conn, "SELECT id, language FROM users"):
+        _require(row["language"] in (None, *SHIPPED_LANGUAGES), f"user {row}: language")
+    codes = {str(r["code"]) for r in await _rows(conn, "SELECT code FROM committees")}
+    for row in await _rows(conn, "SELECT user_id, role, scope FROM roles"):
+        scope = str(row["scope"])
+        _require(
+            scope == "" or scope in codes or places.region(scope) or places.cercle(scope),
+            f"role {row}: unknown scope",
+        )
+    missing = await _rows(
+        conn,
+        "SELECT m.id, m.user_id, c.code FROM committee_members m"
+        " JOIN committees c ON c.id = m.committee_id WHERE m.status = 'active' AND NOT EXISTS"
+        " (SELECT 1 FROM roles r WHERE r.user_id = m.user_id AND r.role = 'ccsc_member'"
+        " AND r.scope = c.code)",
+    )
+    _require(not missing, f"active members without their role: {missing}")
+    for row in await _rows(conn, "SELECT area_kind, area_code FROM subscriptions"):
+        code = str(row["area_code"])
+        _require(
+            code == "" or places.region(code) or places.cercle(code), f"subscription {row}: area"
+        )
+
+
+async def _reports(conn: Connection, kibaru: Kibaru) -> None:
+    numbers: dict[int, list[int]] = defaultdict(list)
+    zone = kibaru.settings.timezone
+    for row in await _rows(
+        conn,
+        "SELECT r.id, r.reference, r.created_at, r.category, r.region, r.cercle, r.language,"
+        " r.status, d.decision, d.duplicate_of, a.id AS alert FROM reports r"
+        " LEFT JOIN review_decisions d ON d.report_id = r.id"
+        " LEFT JOIN alerts a ON a.report_id = r.id",
+    ):
+        found = REFERENCE.fullmatch(str(row["reference"]))
+        _require(found, f"report {row['id']}: reference {row['reference']!r}")
+        assert found is not None
+        year = int(found.group(1))
+        made: datetime = from_db(str(row["created_at"]))
+        _require(made.astimezone(zone).year == year, f"report {row['id']}: year of reference")
+        numbers[year].append(int(found.group(2)))
+        _require(categories.by_code(str(row["category"])), f"report {row['id']}: category")
+        _require(row["region"] is None or places.region(str(row["region"])), "report region")
+        _require(row["cercle"] is None or places.cercle(str(row["cercle"])), "report cercle")
+        _require(row["language"] in SHIPPED_LANGUAGES, f"report {row['id']}: language")
+        decision, status = row["decision"], row["status"]
+        if decision == "validated":
+            _require(status == "validated", f"report {row['id']}: validated but {status}")
+        elif decision is not None:
+            _require(status == "rejected", f"report {row['id']}: {decision} but {status}")
+        else:
+            _require(status != "validated", f"report {row['id']}: validated without decision")
+        _require(row["alert"] is None or decision == "validated", "an alert without validation")
+        _require(row["duplicate_of"] != row["id"], f"report {row['id']}: its own duplicate")
+    counters = {
+        int(str(r["year"])): int(str(r["last"]))
+        for r in await _rows(conn, "SELECT year, last FROM report_counters")
+    }
+    for year, taken in numbers.items():
+        _require(len(taken) == len(set(taken)), f"{year}: a reference given twice")
+        _require(sorted(taken) == list(range(1, len(taken) + 1)), f"{year}: gaps {taken}")
+        _require(counters.get(year) == len(taken), f"{year}: counter {counters.get(year)}")
+
+
+async def _invitations(conn: Connection) -> None:
+    taken: Counter[int] = Counter()
+    waiting: Counter[int] = Counter()
+    capacity: dict[int, int | None] = {}
+    for row in await _rows(
+        conn,
+        "SELECT i.session_id, i.user_id, i.answer, i.answered_at, i.waitlisted, i.attended,"
+        " s.capacity FROM invitations i JOIN sessions s ON s.id = i.session_id",
+    ):
+        session = int(str(row["session_id"]))
+        capacity[session] = row["capacity"]  # type: ignore[assignment]
+        _require(
+            (row["answer"] is None) == (row["answered_at"] is None), f"invitation {row}: answered"
+        )
+        _require(not row["waitlisted"] or row["answer"] == "yes", f"invitation {row}: waiting")
+        if row["answer"] == "yes" and not row["waitlisted"]:
+            taken[session] += 1
+        if row["waitlisted"]:
+            waiting[session] += 1
+    for session, places_left in capacity.items():
+        if places_left is None:
+            _require(not waiting[session], f"session {session}: a waiting list without a limit")
+            continue
+        _require(taken[session] <= places_left, f"session {session}: over capacity")
+        _require(
+            not waiting[session] or taken[session] == places_left,
+            f"session {session}: people waiting while a place is free",
+        )
+    for row in await _rows(
+        conn, "SELECT id, committee_id, open_to, open_committee, capacity FROM sessions"
+    ):
+        if row["open_to"] == "committee":
+            _require(row["open_committee"] not in (None, row["committee_id"]), f"session {row}")
+        _require(row["capacity"] is None or int(str(row["capacity"])) >= 1, f"session {row}")
+
+
+async def _outbox(conn: Connection, features: Features) -> None:
+    for row in await _rows(conn, "SELECT id, key, chat_id, status, payload FROM outbox"):
+        outgoing = Outgoing.from_json(str(row["payload"]))
+        _require(
+            outgoing.text.strip() or outgoing.media or outgoing.files, f"outbox {row['key']}: empty"
+        )
+        for line in outgoing.buttons:
+            for _label, data in line:
+                check_action_data(data, features)
+        _require(
+            row["chat_id"] != "" or row["status"] not in ("queued", "sending"),
+            f"outbox {row['key']}: still to send to a forgotten person",
+        )
+
+
+async def _audit(conn: Connection, private: tuple[str, ...]) -> None:
+    if not private:
+        return
+    for row in await _rows(conn, "SELECT action, subject, detail FROM audit_log"):
+        written = f"{row['subject']} {row['detail']}"
+        for secret in private:
+            _require(secret not in written, f"personal data in the audit log: {row}")
