@@ -22,7 +22,7 @@ from bot.inbound import ACTION_MARK
 from bot.outbound import ActionMessage, Media, Message, Question
 from handlers.report import categories, places
 from handlers.report.flow import ORDER
-from storage.database import Connection, from_db
+from storage.database import Connection, from_db, to_db
 from storage.outbox import Outgoing
 
 REFERENCE = re.compile(r"ML-(\d{4})-(\d{6})")
@@ -40,8 +40,8 @@ def _require(condition: object, what: str) -> None:
         raise Broken(what)
 
 
-async def _rows(conn: Connection, sql: str) -> list[dict[str, object]]:
-    cursor = await conn.execute(sql)
+async def _rows(conn: Connection, sql: str, *values: object) -> list[dict[str, object]]:
+    cursor = await conn.execute(sql, values)
     return [dict(row) for row in await cursor.fetchall()]
 
 
@@ -83,8 +83,9 @@ async def check_state(kibaru: Kibaru, private: Iterable[str] = ()) -> dict[str, 
         await _drafts(conn)
         await _users_and_roles(conn)
         await _reports(conn, kibaru)
-        await _invitations(conn)
+        await _invitations(conn, kibaru.clock.now())
         await _outbox(conn, features)
+        await _session_messages(conn)
         await _audit(conn, tuple(private))
     return where
 
@@ -190,7 +191,16 @@ async def _reports(conn: Connection, kibaru: Kibaru) -> None:
         _require(counters.get(year) == len(taken), f"{year}: counter {counters.get(year)}")
 
 
-async def _invitations(conn: Connection) -> None:
+async def _invitations(conn: Connection, now: datetime) -> None:
+    outsiders = await _rows(
+        conn,
+        "SELECT i.session_id, i.user_id FROM invitations i JOIN sessions s ON s.id ="
+        " i.session_id WHERE s.open_to IS NULL AND s.status = 'scheduled' AND s.starts_at > ?"
+        " AND NOT EXISTS (SELECT 1 FROM committee_members m WHERE m.committee_id ="
+        " s.committee_id AND m.user_id = i.user_id AND m.status = 'active')",
+        to_db(now),
+    )
+    _require(not outsiders, f"invited to a committee's own session, not a member: {outsiders}")
     taken: Counter[int] = Counter()
     waiting: Counter[int] = Counter()
     capacity: dict[int, int | None] = {}
@@ -238,6 +248,45 @@ async def _outbox(conn: Connection, features: Features) -> None:
         _require(
             row["chat_id"] != "" or row["status"] not in ("queued", "sending"),
             f"outbox {row['key']}: still to send to a forgotten person",
+        )
+
+
+async def _session_messages(conn: Connection) -> None:
+    """Reminders still to send go to people who said yes or maybe (not waiting for a place)
+    and expire when the session starts; roll calls wait for the start. A moved session takes
+    them along, a cancelled one stops them."""
+    sessions = {
+        int(str(r["id"])): r
+        for r in await _rows(conn, "SELECT id, starts_at, status FROM sessions")
+    }
+    answers = {
+        (int(str(r["session_id"])), int(str(r["user_id"]))): r
+        for r in await _rows(
+            conn, "SELECT session_id, user_id, answer, waitlisted FROM invitations"
+        )
+    }
+    for row in await _rows(
+        conn,
+        "SELECT key, kind, batch, not_before, expires_at FROM outbox"
+        " WHERE status = 'queued' AND kind IN ('reminder', 'roll_call')",
+    ):
+        parts = str(row["key"]).split(":")
+        session = sessions.get(int(parts[1]))
+        _require(session is not None, f"{row['key']}: no such session")
+        assert session is not None
+        _require(session["status"] == "scheduled", f"{row['key']}: session {session['status']}")
+        starts = from_db(str(session["starts_at"]))
+        if row["kind"] == "roll_call":
+            _require(from_db(str(row["not_before"])) == starts, f"{row['key']}: not at the start")
+            continue
+        _require(from_db(str(row["expires_at"])) == starts, f"{row['key']}: expiry off the start")
+        _require(from_db(str(row["not_before"])) < starts, f"{row['key']}: after the start")
+        invitation = answers.get((int(parts[1]), int(parts[2])))
+        _require(
+            invitation is not None
+            and invitation["answer"] in ("yes", "maybe")
+            and not invitation["waitlisted"],
+            f"{row['key']}: a reminder for {invitation}",
         )
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import Kibaru
-from bot.inbound import ActionEvent, CommandEvent
+from bot.inbound import ActionEvent, ChoiceEvent, CommandEvent, TextEvent
+from bot.outbound import Question
 from storage import audit, roles, users
 from storage.roles import Role
+from tests.invariants import check_state
 from tests.world import CHANNEL, World, opened, sender
 
 REFUSED = "⛔"
@@ -89,3 +91,109 @@ async def test_a_coordinator_appoints_a_secretary_with_the_committee_code(
             stranger = await users.find(conn, CHANNEL, "700")
             assert stranger is not None
             assert await roles.has_role(conn, stranger.id, Role.CCSC_SECRETARY, "ccsc_bamako_c4")
+
+
+async def test_moving_a_full_session_gives_no_reminders_to_those_waiting(
+    world: World, tmp_path: Path
+) -> None:
+    """The reminder invariant (queued reminders only for yes or maybe with a place) fails
+    here: moving a session rescheduled reminders for everyone who said yes, the waiting list
+    included (promised: no reminders until a place frees)."""
+    async with opened(world, tmp_path) as kibaru:
+        session = world.ids["s3"]  # one place
+        assert "✅" in await _press(kibaru, "stranger", "rsvp", session, "yes")
+        assert "liste d'attente" in await _press(kibaru, "subscriber", "rsvp", session, "yes")
+        await _press(kibaru, "secretary", "smv", session)
+        conversations = kibaru.conversations
+        for typed in ("2/12", "16h"):
+            replies = await conversations.handle(TextEvent(sender("secretary"), text=typed))
+        question = replies[-1]
+        assert isinstance(question, Question)
+        await conversations.handle(ChoiceEvent(sender("secretary"), question.prompt, "move"))
+        async with kibaru.db.reading() as conn:
+            cursor = await conn.execute(
+                "SELECT chat_id, COUNT(*) FROM outbox WHERE kind = 'reminder'"
+                " AND status = 'queued' AND key LIKE ? GROUP BY chat_id",
+                (f"reminder:{session}:%",),
+            )
+            queued = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        assert queued == {"700": 2}  # the 24 h and 2 h reminders of the one with a place
+        await check_state(kibaru)
+
+
+async def _invited(kibaru: Kibaru, user_id: int) -> set[int]:
+    async with kibaru.db.reading() as conn:
+        cursor = await conn.execute(
+            "SELECT session_id FROM invitations WHERE user_id = ?", (user_id,)
+        )
+        return {int(r[0]) for r in await cursor.fetchall()}
+
+
+async def _queued(kibaru: Kibaru, like: str) -> int:
+    async with kibaru.db.reading() as conn:
+        cursor = await conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND key LIKE ?", (like,)
+        )
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def test_a_removed_member_is_no_longer_invited_to_the_committee_s_own_sessions(
+    world: World, tmp_path: Path
+) -> None:
+    """Found by the fuzzer (a secretary's "remove" button, then the invitation invariant): a
+    removed member kept the invitations and reminders of the committee's meetings still to
+    come, with their place and agenda. Open sessions and one already under way stay."""
+    member = world.ids["member_user"]
+    async with opened(world, tmp_path) as kibaru:
+        before = await _invited(kibaru, member)
+        assert await _queued(kibaru, f"reminder:{world.ids['s1']}:{member}:%") == 2
+        assert "retiré" in await _press(kibaru, "secretary", "cmr", world.ids["member_row"])
+        after = await _invited(kibaru, member)
+        assert world.ids["s1"] in before and world.ids["s1"] not in after
+        assert len(before - after) == 3  # S1 and the two next monthly meetings
+        assert {world.ids["s2"], world.ids["s3"]} <= after  # under way; open to the public
+        assert await _queued(kibaru, f"reminder:{world.ids['s1']}:{member}:%") == 0
+        await check_state(kibaru)
+
+
+async def test_a_member_who_leaves_is_no_longer_invited_either(
+    world: World, tmp_path: Path
+) -> None:
+    member = world.ids["member_user"]
+    async with opened(world, tmp_path) as kibaru:
+        conversations = kibaru.conversations
+        await conversations.handle(CommandEvent(sender("member"), name="ccsc"))
+        replies = await conversations.handle(TextEvent(sender("member"), text="1"))
+        question = replies[-1]
+        assert isinstance(question, Question)
+        await conversations.handle(ChoiceEvent(sender("member"), question.prompt, "yes"))
+        assert world.ids["s1"] not in await _invited(kibaru, member)
+        assert world.ids["s3"] in await _invited(kibaru, member)
+        await check_state(kibaru)
+
+
+async def test_deleting_one_s_data_gives_one_s_place_to_the_first_waiting(
+    world: World, tmp_path: Path
+) -> None:
+    """The waiting-list invariant (no one waits while a place is free) fails here, met while
+    fixing the removed member: /effacer deleted the invitation of someone who held a place,
+    and the person waiting for it never got it."""
+    session = world.ids["s3"]
+    async with opened(world, tmp_path) as kibaru:
+        await _press(kibaru, "stranger", "rsvp", session, "yes")
+        await _press(kibaru, "subscriber", "rsvp", session, "yes")
+        conversations = kibaru.conversations
+        await conversations.handle(CommandEvent(sender("stranger"), name="effacer"))
+        replies = await conversations.handle(TextEvent(sender("stranger"), text="1"))
+        assert "effacées" in replies[-1].text or "deleted" in replies[-1].text
+        subscriber = world.ids["subscriber_user"]
+        async with kibaru.db.reading() as conn:
+            cursor = await conn.execute(
+                "SELECT answer, waitlisted FROM invitations WHERE session_id = ? AND user_id = ?",
+                (session, subscriber),
+            )
+            assert tuple(await cursor.fetchone() or ()) == ("yes", 0)
+        assert await _queued(kibaru, f"session-place:{session}:{subscriber}:%") == 1
+        assert await _queued(kibaru, f"reminder:{session}:{subscriber}:%") == 2
+        await check_state(kibaru)
