@@ -249,6 +249,12 @@ async def _outbox(conn: Connection, features: Features) -> None:
             row["chat_id"] != "" or row["status"] not in ("queued", "sending"),
             f"outbox {row['key']}: still to send to a forgotten person",
         )
+    paused = await _rows(
+        conn,
+        "SELECT o.key FROM outbox o JOIN alert_pauses p ON p.user_id = o.user_id"
+        " WHERE o.status = 'queued' AND o.kind IN ('alert', 'digest')",
+    )
+    _require(not paused, f"alerts still to send to people who said STOP: {paused}")
 
 
 async def _session_messages(conn: Connection) -> None:

@@ -164,6 +164,8 @@ JOURNEYS: list[tuple[str, str | None]] = [
     ("/alertes", None),
     ("/alerts", "subscriber"),
     ("/stop", "subscriber"),
+    ("/stop", "focal_point"),
+    ("/alertes", "focal_point"),
     ("/ccsc", None),
     ("/ccsc", "member"),
     ("/ccsc", "applicant"),

@@ -197,3 +197,37 @@ async def test_deleting_one_s_data_gives_one_s_place_to_the_first_waiting(
         assert await _queued(kibaru, f"session-place:{session}:{subscriber}:%") == 1
         assert await _queued(kibaru, f"reminder:{session}:{subscriber}:%") == 2
         await check_state(kibaru)
+
+
+async def test_stop_also_stops_the_alerts_already_queued(world: World, tmp_path: Path) -> None:
+    """Found by the fuzzer (STOP as its first step, then the pause invariant): the alert of
+    ML-2026-000003, queued for the subscriber and not sent yet (a broadcast takes minutes,
+    a digest waits for its hour), still went out after STOP."""
+    async with opened(world, tmp_path) as kibaru:
+        subscriber = world.ids["subscriber_user"]
+        assert await _queued(kibaru, f"alert:%:{subscriber}") == 1
+        await kibaru.conversations.handle(TextEvent(sender("subscriber"), text="STOP"))
+        assert await _queued(kibaru, f"alert:%:{subscriber}") == 0
+        await check_state(kibaru)
+
+
+async def test_a_focal_point_who_said_stop_gets_no_new_alert(world: World, tmp_path: Path) -> None:
+    """Met while fixing the previous one: staff of the area (focal points, validators,
+    coordinators) were added to every alert without looking at their pause."""
+    async with opened(world, tmp_path) as kibaru:
+        conversations = kibaru.conversations
+        await conversations.handle(CommandEvent(sender("focal_point"), name="stop"))
+        validator = sender("validator")
+        await _press(kibaru, "validator", "rv", world.ids["r2"], "val")
+        await conversations.handle(TextEvent(validator, text="3"))
+        replies = await conversations.handle(TextEvent(validator, text="1"))
+        question = replies[-1]
+        assert isinstance(question, Question)
+        await conversations.handle(ChoiceEvent(validator, question.prompt, question.choices[0].key))
+        async with kibaru.db.reading() as conn:
+            cursor = await conn.execute(
+                "SELECT chat_id FROM outbox WHERE kind = 'alert' AND key LIKE 'alert:2:%'"
+            )
+            reached = {str(r[0]) for r in await cursor.fetchall()}
+        assert "800" in reached and "300" not in reached  # the subscriber, not the focal point
+        await check_state(kibaru)
