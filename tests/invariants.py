@@ -86,6 +86,7 @@ async def check_state(kibaru: Kibaru, private: Iterable[str] = ()) -> dict[str, 
         await _invitations(conn, kibaru.clock.now())
         await _outbox(conn, features)
         await _session_messages(conn)
+        await _alert_words(conn)
         await _audit(conn, tuple(private))
     return where
 
@@ -255,6 +256,24 @@ async def _outbox(conn: Connection, features: Features) -> None:
         " WHERE o.status = 'queued' AND o.kind IN ('alert', 'digest')",
     )
     _require(not paused, f"alerts still to send to people who said STOP: {paused}")
+
+
+async def _alert_words(conn: Connection) -> None:
+    """An alert goes to many people: built from structured fields (the typed locality and
+    the validator's summary included), never from the reporter's own words, place details
+    or phone number, which can point to who reported."""
+    for row in await _rows(
+        conn,
+        "SELECT o.key, o.payload, r.description, r.place_detail, r.contact_phone, r.locality,"
+        " a.summary FROM outbox o JOIN alerts a ON o.key LIKE 'alert:' || a.id || ':%'"
+        " JOIN reports r ON r.id = a.report_id WHERE o.kind = 'alert'",
+    ):
+        text = Outgoing.from_json(str(row["payload"])).text
+        allowed = f"{row['summary'] or ''} {row['locality'] or ''}"
+        for field in ("description", "place_detail", "contact_phone"):
+            words = str(row[field] or "").strip()
+            if len(words) >= 8 and words not in allowed:
+                _require(words not in text, f"{row['key']}: the reporter's {field} in an alert")
 
 
 async def _session_messages(conn: Connection) -> None:
