@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,7 +23,7 @@ from bot.inbound import ACTION_MARK
 from bot.outbound import ActionMessage, Media, Message, Question
 from handlers.report import categories, places
 from handlers.report.flow import ORDER
-from storage.database import Connection, from_db, to_db
+from storage.database import from_db, to_db
 from storage.outbox import Outgoing
 
 REFERENCE = re.compile(r"ML-(\d{4})-(\d{6})")
@@ -40,9 +41,8 @@ def _require(condition: object, what: str) -> None:
         raise Broken(what)
 
 
-async def _rows(conn: Connection, sql: str, *values: object) -> list[dict[str, object]]:
-    cursor = await conn.execute(sql, values)
-    return [dict(row) for row in await cursor.fetchall()]
+def _rows(conn: sqlite3.Connection, sql: str, *values: object) -> list[dict[str, object]]:
+    return [dict(row) for row in conn.execute(sql, values).fetchall()]
 
 
 def check_replies(replies: Iterable[Message], features: Features) -> None:
@@ -73,27 +73,35 @@ def check_action_data(data: str, features: Features) -> None:
     _require(name in features.actions, f"a button for no registered action: {data!r}")
 
 
-async def check_state(kibaru: Kibaru, private: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
-    """Every rule below, on the whole database; returns where each chat is (flow, step)."""
+def check_state(kibaru: Kibaru, private: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+    """Every rule below, on the whole database; returns where each chat is (flow, step).
+
+    Read through a connection of its own, without aiosqlite's thread: the checks run after
+    every event of the fuzzer, and each query through the bot's connection is a round trip
+    to another thread."""
     features = kibaru.conversations.features
-    async with kibaru.db.reading() as conn:
-        problems = await _rows(conn, "PRAGMA foreign_key_check")
+    conn = sqlite3.connect(f"file:{kibaru.settings.database_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        problems = _rows(conn, "PRAGMA foreign_key_check")
         _require(not problems, f"foreign keys broken: {problems}")
-        where = await _conversations(conn, features)
-        await _drafts(conn)
-        await _users_and_roles(conn)
-        await _reports(conn, kibaru)
-        await _invitations(conn, kibaru.clock.now())
-        await _outbox(conn, features)
-        await _session_messages(conn)
-        await _alert_words(conn)
-        await _audit(conn, tuple(private))
+        where = _conversations(conn, features)
+        _drafts(conn)
+        _users_and_roles(conn)
+        _reports(conn, kibaru)
+        _invitations(conn, kibaru.clock.now())
+        _outbox(conn, features)
+        _session_messages(conn)
+        _alert_words(conn)
+        _audit(conn, tuple(private))
+    finally:
+        conn.close()
     return where
 
 
-async def _conversations(conn: Connection, features: Features) -> dict[str, tuple[str, str]]:
+def _conversations(conn: sqlite3.Connection, features: Features) -> dict[str, tuple[str, str]]:
     where: dict[str, tuple[str, str]] = {}
-    for row in await _rows(
+    for row in _rows(
         conn,
         "SELECT c.user_id, c.frames, c.prompt, u.chat_id FROM conversations c"
         " JOIN users u ON u.id = c.user_id",
@@ -115,11 +123,11 @@ async def _conversations(conn: Connection, features: Features) -> dict[str, tupl
     return where
 
 
-async def _drafts(conn: Connection) -> None:
-    for row in await _rows(conn, "SELECT user_id, answers, step FROM report_drafts"):
+def _drafts(conn: sqlite3.Connection) -> None:
+    for row in _rows(conn, "SELECT user_id, answers, step FROM report_drafts"):
         _require(isinstance(json.loads(str(row["answers"])), dict), f"draft {row}: not an object")
         _require(row["step"] in ORDER, f"draft of user {row['user_id']}: step {row['step']!r}")
-    orphans = await _rows(
+    orphans = _rows(
         conn,
         "SELECT id FROM report_media WHERE report_id IS NULL AND draft_owner NOT IN"
         " (SELECT user_id FROM report_drafts)",
@@ -127,17 +135,17 @@ async def _drafts(conn: Connection) -> None:
     _require(not orphans, f"media of a draft that is gone (kept forever): {orphans}")
 
 
-async def _users_and_roles(conn: Connection) -> None:
-    for row in await _rows(conn, "SELECT id, language FROM users"):
+def _users_and_roles(conn: sqlite3.Connection) -> None:
+    for row in _rows(conn, "SELECT id, language FROM users"):
         _require(row["language"] in (None, *SHIPPED_LANGUAGES), f"user {row}: language")
-    codes = {str(r["code"]) for r in await _rows(conn, "SELECT code FROM committees")}
-    for row in await _rows(conn, "SELECT user_id, role, scope FROM roles"):
+    codes = {str(r["code"]) for r in _rows(conn, "SELECT code FROM committees")}
+    for row in _rows(conn, "SELECT user_id, role, scope FROM roles"):
         scope = str(row["scope"])
         _require(
             scope == "" or scope in codes or places.region(scope) or places.cercle(scope),
             f"role {row}: unknown scope",
         )
-    missing = await _rows(
+    missing = _rows(
         conn,
         "SELECT m.id, m.user_id, c.code FROM committee_members m"
         " JOIN committees c ON c.id = m.committee_id WHERE m.status = 'active' AND NOT EXISTS"
@@ -145,17 +153,17 @@ async def _users_and_roles(conn: Connection) -> None:
         " AND r.scope = c.code)",
     )
     _require(not missing, f"active members without their role: {missing}")
-    for row in await _rows(conn, "SELECT area_kind, area_code FROM subscriptions"):
+    for row in _rows(conn, "SELECT area_kind, area_code FROM subscriptions"):
         code = str(row["area_code"])
         _require(
             code == "" or places.region(code) or places.cercle(code), f"subscription {row}: area"
         )
 
 
-async def _reports(conn: Connection, kibaru: Kibaru) -> None:
+def _reports(conn: sqlite3.Connection, kibaru: Kibaru) -> None:
     numbers: dict[int, list[int]] = defaultdict(list)
     zone = kibaru.settings.timezone
-    for row in await _rows(
+    for row in _rows(
         conn,
         "SELECT r.id, r.reference, r.created_at, r.category, r.region, r.cercle, r.language,"
         " r.status, d.decision, d.duplicate_of, a.id AS alert FROM reports r"
@@ -184,7 +192,7 @@ async def _reports(conn: Connection, kibaru: Kibaru) -> None:
         _require(row["duplicate_of"] != row["id"], f"report {row['id']}: its own duplicate")
     counters = {
         int(str(r["year"])): int(str(r["last"]))
-        for r in await _rows(conn, "SELECT year, last FROM report_counters")
+        for r in _rows(conn, "SELECT year, last FROM report_counters")
     }
     for year, taken in numbers.items():
         _require(len(taken) == len(set(taken)), f"{year}: a reference given twice")
@@ -192,8 +200,8 @@ async def _reports(conn: Connection, kibaru: Kibaru) -> None:
         _require(counters.get(year) == len(taken), f"{year}: counter {counters.get(year)}")
 
 
-async def _invitations(conn: Connection, now: datetime) -> None:
-    outsiders = await _rows(
+def _invitations(conn: sqlite3.Connection, now: datetime) -> None:
+    outsiders = _rows(
         conn,
         "SELECT i.session_id, i.user_id FROM invitations i JOIN sessions s ON s.id ="
         " i.session_id WHERE s.open_to IS NULL AND s.status = 'scheduled' AND s.starts_at > ?"
@@ -205,7 +213,7 @@ async def _invitations(conn: Connection, now: datetime) -> None:
     taken: Counter[int] = Counter()
     waiting: Counter[int] = Counter()
     capacity: dict[int, int | None] = {}
-    for row in await _rows(
+    for row in _rows(
         conn,
         "SELECT i.session_id, i.user_id, i.answer, i.answered_at, i.waitlisted, i.attended,"
         " s.capacity FROM invitations i JOIN sessions s ON s.id = i.session_id",
@@ -229,7 +237,7 @@ async def _invitations(conn: Connection, now: datetime) -> None:
             not waiting[session] or taken[session] == places_left,
             f"session {session}: people waiting while a place is free",
         )
-    for row in await _rows(
+    for row in _rows(
         conn, "SELECT id, committee_id, open_to, open_committee, capacity FROM sessions"
     ):
         if row["open_to"] == "committee":
@@ -237,8 +245,8 @@ async def _invitations(conn: Connection, now: datetime) -> None:
         _require(row["capacity"] is None or int(str(row["capacity"])) >= 1, f"session {row}")
 
 
-async def _outbox(conn: Connection, features: Features) -> None:
-    for row in await _rows(conn, "SELECT id, key, chat_id, status, payload FROM outbox"):
+def _outbox(conn: sqlite3.Connection, features: Features) -> None:
+    for row in _rows(conn, "SELECT id, key, chat_id, status, payload FROM outbox"):
         outgoing = Outgoing.from_json(str(row["payload"]))
         _require(
             outgoing.text.strip() or outgoing.media or outgoing.files, f"outbox {row['key']}: empty"
@@ -250,7 +258,7 @@ async def _outbox(conn: Connection, features: Features) -> None:
             row["chat_id"] != "" or row["status"] not in ("queued", "sending"),
             f"outbox {row['key']}: still to send to a forgotten person",
         )
-    paused = await _rows(
+    paused = _rows(
         conn,
         "SELECT o.key FROM outbox o JOIN alert_pauses p ON p.user_id = o.user_id"
         " WHERE o.status = 'queued' AND o.kind IN ('alert', 'digest')",
@@ -258,11 +266,11 @@ async def _outbox(conn: Connection, features: Features) -> None:
     _require(not paused, f"alerts still to send to people who said STOP: {paused}")
 
 
-async def _alert_words(conn: Connection) -> None:
+def _alert_words(conn: sqlite3.Connection) -> None:
     """An alert goes to many people: built from structured fields (the typed locality and
     the validator's summary included), never from the reporter's own words, place details
     or phone number, which can point to who reported."""
-    for row in await _rows(
+    for row in _rows(
         conn,
         "SELECT o.key, o.payload, r.description, r.place_detail, r.contact_phone, r.locality,"
         " a.summary FROM outbox o JOIN alerts a ON o.key LIKE 'alert:' || a.id || ':%'"
@@ -276,26 +284,26 @@ async def _alert_words(conn: Connection) -> None:
                 _require(words not in text, f"{row['key']}: the reporter's {field} in an alert")
 
 
-async def _session_messages(conn: Connection) -> None:
+def _session_messages(conn: sqlite3.Connection) -> None:
     """Reminders still to send go to people who said yes or maybe (not waiting for a place)
     and expire when the session starts; roll calls wait for the start. A moved session takes
     them along, a cancelled one stops them."""
     sessions = {
-        int(str(r["id"])): r
-        for r in await _rows(conn, "SELECT id, starts_at, status FROM sessions")
+        int(str(r["id"])): r for r in _rows(conn, "SELECT id, starts_at, status FROM sessions")
     }
     answers = {
         (int(str(r["session_id"])), int(str(r["user_id"]))): r
-        for r in await _rows(
-            conn, "SELECT session_id, user_id, answer, waitlisted FROM invitations"
-        )
+        for r in _rows(conn, "SELECT session_id, user_id, answer, waitlisted FROM invitations")
     }
-    for row in await _rows(
+    once: Counter[str] = Counter()
+    for row in _rows(
         conn,
         "SELECT key, kind, batch, not_before, expires_at FROM outbox"
         " WHERE status = 'queued' AND kind IN ('reminder', 'roll_call')",
     ):
         parts = str(row["key"]).split(":")
+        # one reminder per person, session and delay; one roll call per session
+        once[":".join(parts[:4] if row["kind"] == "reminder" else parts[:2])] += 1
         session = sessions.get(int(parts[1]))
         _require(session is not None, f"{row['key']}: no such session")
         assert session is not None
@@ -313,12 +321,14 @@ async def _session_messages(conn: Connection) -> None:
             and not invitation["waitlisted"],
             f"{row['key']}: a reminder for {invitation}",
         )
+    twice = [what for what, n in once.items() if n > 1]
+    _require(not twice, f"queued twice: {twice}")
 
 
-async def _audit(conn: Connection, private: tuple[str, ...]) -> None:
+def _audit(conn: sqlite3.Connection, private: tuple[str, ...]) -> None:
     if not private:
         return
-    for row in await _rows(conn, "SELECT action, subject, detail FROM audit_log"):
+    for row in _rows(conn, "SELECT action, subject, detail FROM audit_log"):
         written = f"{row['subject']} {row['detail']}"
         for secret in private:
             _require(secret not in written, f"personal data in the audit log: {row}")

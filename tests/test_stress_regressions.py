@@ -118,7 +118,7 @@ async def test_moving_a_full_session_gives_no_reminders_to_those_waiting(
             )
             queued = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
         assert queued == {"700": 2}  # the 24 h and 2 h reminders of the one with a place
-        await check_state(kibaru)
+        check_state(kibaru)
 
 
 async def _invited(kibaru: Kibaru, user_id: int) -> set[int]:
@@ -154,7 +154,7 @@ async def test_a_removed_member_is_no_longer_invited_to_the_committee_s_own_sess
         assert len(before - after) == 3  # S1 and the two next monthly meetings
         assert {world.ids["s2"], world.ids["s3"]} <= after  # under way; open to the public
         assert await _queued(kibaru, f"reminder:{world.ids['s1']}:{member}:%") == 0
-        await check_state(kibaru)
+        check_state(kibaru)
 
 
 async def test_a_member_who_leaves_is_no_longer_invited_either(
@@ -170,7 +170,7 @@ async def test_a_member_who_leaves_is_no_longer_invited_either(
         await conversations.handle(ChoiceEvent(sender("member"), question.prompt, "yes"))
         assert world.ids["s1"] not in await _invited(kibaru, member)
         assert world.ids["s3"] in await _invited(kibaru, member)
-        await check_state(kibaru)
+        check_state(kibaru)
 
 
 async def test_deleting_one_s_data_gives_one_s_place_to_the_first_waiting(
@@ -196,7 +196,7 @@ async def test_deleting_one_s_data_gives_one_s_place_to_the_first_waiting(
             assert tuple(await cursor.fetchone() or ()) == ("yes", 0)
         assert await _queued(kibaru, f"session-place:{session}:{subscriber}:%") == 1
         assert await _queued(kibaru, f"reminder:{session}:{subscriber}:%") == 2
-        await check_state(kibaru)
+        check_state(kibaru)
 
 
 async def test_stop_also_stops_the_alerts_already_queued(world: World, tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ async def test_stop_also_stops_the_alerts_already_queued(world: World, tmp_path:
         assert await _queued(kibaru, f"alert:%:{subscriber}") == 1
         await kibaru.conversations.handle(TextEvent(sender("subscriber"), text="STOP"))
         assert await _queued(kibaru, f"alert:%:{subscriber}") == 0
-        await check_state(kibaru)
+        check_state(kibaru)
 
 
 async def test_a_focal_point_who_said_stop_gets_no_new_alert(world: World, tmp_path: Path) -> None:
@@ -230,4 +230,4 @@ async def test_a_focal_point_who_said_stop_gets_no_new_alert(world: World, tmp_p
             )
             reached = {str(r[0]) for r in await cursor.fetchall()}
         assert "800" in reached and "300" not in reached  # the subscriber, not the focal point
-        await check_state(kibaru)
+        check_state(kibaru)

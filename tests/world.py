@@ -104,6 +104,14 @@ class World:
         return target
 
 
+async def without_fsync(kibaru: Kibaru) -> Kibaru:
+    """The stress suites test what the bot does, not durability: without an fsync per
+    commit, thousands of events take seconds even on a disk busy with other work."""
+    async with kibaru.db.reading() as conn:
+        await conn.execute("PRAGMA synchronous=OFF")
+    return kibaru
+
+
 @asynccontextmanager
 async def opened(
     world: World, folder: Path, clock: ManualClock | None = None
@@ -112,6 +120,7 @@ async def opened(
     folder.mkdir(parents=True, exist_ok=True)
     path = world.copy_to(folder)
     kibaru = await Kibaru.open(world_settings(path, folder / "media"), clock or ManualClock(READY))
+    await without_fsync(kibaru)
     try:
         yield kibaru
     finally:
