@@ -13,6 +13,7 @@ from bot.i18n import N_, Translator
 from bot.inbound import CommandEvent
 from handlers.refusal import refuse
 from handlers.report import places
+from handlers.review.posting import withdraw_posts
 from storage import committees, outbox, roles, users
 from storage.outbox import Status
 from storage.roles import Role
@@ -114,6 +115,8 @@ async def set_role(turn: Turn, event: CommandEvent) -> Transition:
     label = t._(ROLE_LABELS[role])
     if remove:
         done = await roles.revoke(turn.conn, target.id, role, turn.now, scope, by=turn.user.id)
+        if done:
+            await withdraw_posts(turn.conn, target.id)
         turn.note(
             t._(
                 "Rôle {role} ({scope}) retiré à {id}.",

@@ -258,6 +258,17 @@ def _outbox(conn: sqlite3.Connection, features: Features) -> None:
             row["chat_id"] != "" or row["status"] not in ("queued", "sending"),
             f"outbox {row['key']}: still to send to a forgotten person",
         )
+    posts = _rows(
+        conn,
+        "SELECT o.key, d.decision FROM outbox o JOIN reports r"
+        " ON o.key = 'review:' || r.id || ':' || o.chat_id"
+        " LEFT JOIN review_decisions d ON d.report_id = r.id"
+        " WHERE o.status = 'queued' AND o.kind = 'review' AND (d.decision IS NOT NULL OR"
+        " (o.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM roles x WHERE"
+        " x.user_id = o.user_id AND x.role IN ('validator', 'coordinator')"
+        " AND x.scope IN ('', r.region, r.cercle))))",
+    )
+    _require(not posts, f"review posts still to send, decided or to someone not reviewing: {posts}")
     paused = _rows(
         conn,
         "SELECT o.key FROM outbox o JOIN alert_pauses p ON p.user_id = o.user_id"

@@ -181,6 +181,8 @@ JOURNEYS: list[tuple[str, str | None]] = [
     ("/annonce", "coordinator"),
     ("/annonces", "coordinator"),
     ("/a_valider", "validator"),
+    ("/role 200 validator retirer", "coordinator"),
+    ("/role 201 validator bamako_c4", "coordinator"),
     ("/pending", "coordinator"),
     ("/langue", None),
     ("/effacer", None),
@@ -621,9 +623,10 @@ class Player:
         if start.startswith("!"):
             await self._press(start)
         else:
-            self.tally.commands[start[1:]] += 1
+            name, _, args = start[1:].partition(" ")
+            self.tally.commands[name] += 1
             await self.send(
-                CommandEvent(self.actor.sender, name=start[1:], event_id=self._next_id())
+                CommandEvent(self.actor.sender, name=name, args=args, event_id=self._next_id())
             )
         await self._walk(self.draw(st.integers(3, 25), "length"))
 

@@ -231,3 +231,17 @@ async def test_a_focal_point_who_said_stop_gets_no_new_alert(world: World, tmp_p
             reached = {str(r[0]) for r in await cursor.fetchall()}
         assert "800" in reached and "300" not in reached  # the subscriber, not the focal point
         check_state(kibaru)
+
+
+async def test_a_withdrawn_validator_is_sent_no_more_reports(world: World, tmp_path: Path) -> None:
+    """Found by the fuzzer (a coordinator's `/role 200 validator retirer`, then the review
+    post invariant): the reports queued for review to a validator were still sent to them
+    after their role was withdrawn, and a decision only cancelled the posts of those who
+    were reviewers at that moment."""
+    async with opened(world, tmp_path) as kibaru:
+        assert await _queued(kibaru, "review:%:200") == 2  # R1 and R2, still to send
+        said = await _say(kibaru, "coordinator", "role", "200 validator retirer")
+        assert "retiré" in said
+        assert await _queued(kibaru, "review:%:200") == 0
+        assert await _queued(kibaru, "review:%:100") == 2  # the coordinator's stay
+        check_state(kibaru)
