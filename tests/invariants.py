@@ -337,6 +337,12 @@ def _session_messages(conn: sqlite3.Connection) -> None:
 
 
 def _audit(conn: sqlite3.Connection, private: tuple[str, ...]) -> None:
+    names = _rows(
+        conn,
+        "SELECT report_id FROM review_decisions WHERE decided_by IS NULL"
+        " AND decided_by_name IS NOT NULL",
+    )
+    _require(not names, f"the name of staff who deleted their data, kept: {names}")
     if not private:
         return
     for row in _rows(conn, "SELECT action, subject, detail FROM audit_log"):

@@ -245,3 +245,21 @@ async def test_a_withdrawn_validator_is_sent_no_more_reports(world: World, tmp_p
         assert await _queued(kibaru, "review:%:200") == 0
         assert await _queued(kibaru, "review:%:100") == 2  # the coordinator's stay
         check_state(kibaru)
+
+
+async def test_a_validator_who_deletes_their_data_leaves_no_name_on_decisions(
+    world: World, tmp_path: Path
+) -> None:
+    """Found by the fuzzer (/effacer by the validator who validated ML-2026-000003): the
+    decision kept the display name it was taken under, after the person was deleted."""
+    async with opened(world, tmp_path) as kibaru:
+        conversations = kibaru.conversations
+        await conversations.handle(CommandEvent(sender("validator"), name="effacer"))
+        await conversations.handle(TextEvent(sender("validator"), text="1"))
+        async with kibaru.db.reading() as conn:
+            cursor = await conn.execute(
+                "SELECT decided_by, decided_by_name FROM review_decisions WHERE report_id = ?",
+                (world.ids["r3"],),
+            )
+            assert tuple(await cursor.fetchone() or ()) == (None, None)
+        check_state(kibaru)
