@@ -4,7 +4,7 @@ data: all refused with a message, each refusal in the audit log, and no data cha
 
 The table `RESERVED` is the list of what is reserved to whom: one line per command or
 button. A command or an action registered in the bot but neither in the table nor declared
-open to all (`OPEN_TO_ALL`) fails `test_the_table_covers_every_command_and_button`, so a new
+open to all (`OPEN_TO_ALL_COMMANDS`, `OPEN_TO_ALL_ACTIONS`) fails `test_the_table_covers_every_command_and_button`, so a new
 reserved feature cannot be forgotten here.
 
 The people and objects are those of `tests/world.py` (arguments such as `{r2}` are its ids).
@@ -126,7 +126,8 @@ CRAFTED_ARGS: tuple[tuple[str, ...], ...] = (
 #: crafted arguments to the reserved commands
 CRAFTED_COMMAND_ARGS = ("", "☠️ " * 30, "999999 coordinator", "ML-2026-999999", "semaine", "2026-11")
 
-#: tables a refusal may write to: the audit log and the refuser's conversation state
+#: tables a refusal may write to: the audit log and the refuser's conversation state (a
+#: refusal is a direct reply, never an outbox row: the outbox is compared whole)
 NOT_DATA = {"audit_log", "conversations", "sqlite_sequence"}
 
 
