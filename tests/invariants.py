@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.app import Kibaru
 from bot.engine import Features
@@ -190,6 +190,15 @@ def _reports(conn: sqlite3.Connection, kibaru: Kibaru) -> None:
             _require(status != "validated", f"report {row['id']}: validated without decision")
         _require(row["alert"] is None or decision == "validated", "an alert without validation")
         _require(row["duplicate_of"] != row["id"], f"report {row['id']}: its own duplicate")
+    sent: dict[int, list[datetime]] = defaultdict(list)
+    for row in _rows(conn, "SELECT reporter_id, created_at FROM reports WHERE reporter_id > 0"):
+        sent[int(str(row["reporter_id"]))].append(from_db(str(row["created_at"])))
+    limit, hour = kibaru.settings.reports_per_hour, timedelta(hours=1)
+    for reporter, times in sent.items():
+        times.sort()
+        for i, moment in enumerate(times):
+            within = sum(1 for t in times[: i + 1] if t > moment - hour)
+            _require(within <= limit, f"user {reporter}: {within} reports within an hour")
     counters = {
         int(str(r["year"])): int(str(r["last"]))
         for r in _rows(conn, "SELECT year, last FROM report_counters")

@@ -4,8 +4,9 @@ data: all refused with a message, each refusal in the audit log, and no data cha
 
 The table `RESERVED` is the list of what is reserved to whom: one line per command or
 button. A command or an action registered in the bot but neither in the table nor declared
-open to all (`OPEN_TO_ALL_COMMANDS`, `OPEN_TO_ALL_ACTIONS`) fails `test_the_table_covers_every_command_and_button`, so a new
-reserved feature cannot be forgotten here.
+open to all (`OPEN_TO_ALL_COMMANDS`, `OPEN_TO_ALL_ACTIONS`) fails
+`test_the_table_covers_every_command_and_button`: a new reserved feature cannot be
+forgotten here.
 
 The people and objects are those of `tests/world.py` (arguments such as `{r2}` are its ids).
 """
