@@ -50,7 +50,20 @@ def _babel_locale(language: str) -> Locale:
         return Locale.parse(REFERENCE_LANGUAGE)
 
 
+#: compiled catalogs by (file, its modification time and size, reference): a process that
+#: opens Kibaru many times (the tests: one database each) parses each `.po` file once
+_COMPILED: dict[tuple[Path, int, int, bool], gettext.GNUTranslations] = {}
+
+
 def _compile(po_path: Path, reference: bool) -> gettext.GNUTranslations:
+    stat = po_path.stat()
+    key = (po_path.resolve(), stat.st_mtime_ns, stat.st_size, reference)
+    if key not in _COMPILED:
+        _COMPILED[key] = _parse(po_path, reference)
+    return _COMPILED[key]
+
+
+def _parse(po_path: Path, reference: bool) -> gettext.GNUTranslations:
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=po_path.parent.parent.name, domain=DOMAIN)
     if reference:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from bot.flow import ChoiceStep, Finish, Flow, Option, Silence, Transition, Turn
 from bot.i18n import Translator
 from handlers.commands import COMMANDS, command_language
-from storage import reports, users
+from handlers.sessions.common import Context
+from handlers.sessions.invitations import release_places
+from storage import reports, review, users
 
 FORGET_FLOW = "forget"
 
@@ -59,6 +61,8 @@ class ConfirmForget(ChoiceStep):
         # Draft files go from the disk too (after the commit); sent reports stay, unlinked
         # from the person and made anonymous by the database (storage/migrations/0002).
         turn.files_to_delete.extend(await reports.drop_draft_media(turn.conn, turn.user.id))
+        await release_places(Context.of(turn), turn.user.id)
+        await review.forget_decider(turn.conn, turn.user.id)
         await users.delete(turn.conn, turn.user.id)
         turn.forgotten = True
         turn.say(

@@ -13,7 +13,8 @@ from bot.i18n import N_, Translator
 from bot.inbound import CommandEvent
 from handlers.refusal import refuse
 from handlers.report import places
-from storage import outbox, roles, users
+from handlers.review.posting import withdraw_posts
+from storage import committees, outbox, roles, users
 from storage.outbox import Status
 from storage.roles import Role
 
@@ -25,6 +26,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CCSC_SECRETARY: N_("secrétaire CCS-C"),
     Role.CCSC_MEMBER: N_("membre CCS-C"),
 }
+#: roles whose scope is a committee (its code), not a place
+COMMITTEE_ROLES = (Role.CCSC_SECRETARY, Role.CCSC_MEMBER)
 #: words accepted for each role, in French and English
 _ROLE_WORDS: dict[str, Role] = {
     "coordinator": Role.COORDINATOR,
@@ -59,6 +62,34 @@ def _scope_name(scope: str | None) -> str:
     return region.name if region else scope
 
 
+async def _known_scope(turn: Turn, role: Role, scope: str) -> bool:
+    """A committee's roles are scoped to its code (`ccsc_bamako_c4`), the others to a place
+    (a region, a cercle or a commune of Bamako); anything else is explained (False)."""
+    t = turn.t
+    if role in COMMITTEE_ROLES:
+        if await committees.by_code(turn.conn, scope) is not None:
+            return True
+        codes = [c.code for c in await committees.all_committees(turn.conn)]
+        turn.note(
+            t._(
+                "Je ne connais pas le comité « {code} ». Codes possibles : {codes}",
+                code=scope[:40],
+                codes=", ".join(codes),
+            )
+        )
+        return False
+    if places.region(scope) is not None or places.cercle(scope) is not None:
+        return True
+    turn.note(
+        t._(
+            "Je ne connais pas la zone « {scope} ». Donnez un code de région (par exemple "
+            "mopti) ou de commune de Bamako (bamako_commune_iv).",
+            scope=scope[:40],
+        )
+    )
+    return False
+
+
 async def set_role(turn: Turn, event: CommandEvent) -> Transition:
     """/role ID ROLE [SCOPE] [retirer|remove]"""
     t = turn.t
@@ -78,19 +109,14 @@ async def set_role(turn: Turn, event: CommandEvent) -> Transition:
         turn.note(_role_usage(t))
         return Retry()
     scope = words[2].lower() if len(words) == 3 else None
-    if scope is not None and places.region(scope) is None and places.cercle(scope) is None:
-        turn.note(
-            t._(
-                "Je ne connais pas la zone « {scope} ». Donnez un code de région (par exemple "
-                "mopti) ou de commune de Bamako (bamako_commune_iv).",
-                scope=scope[:40],
-            )
-        )
+    if scope is not None and not await _known_scope(turn, role, scope):
         return Retry()
     target, _ = await users.get_or_create(turn.conn, turn.user.channel, words[0], turn.now)
     label = t._(ROLE_LABELS[role])
     if remove:
         done = await roles.revoke(turn.conn, target.id, role, turn.now, scope, by=turn.user.id)
+        if done:
+            await withdraw_posts(turn.conn, target.id)
         turn.note(
             t._(
                 "Rôle {role} ({scope}) retiré à {id}.",

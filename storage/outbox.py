@@ -156,6 +156,18 @@ async def cancel_batch(conn: Connection, batch: str) -> int:
     return cursor.rowcount
 
 
+async def cancel_for_user(conn: Connection, user_id: int, kinds: Sequence[str]) -> int:
+    """Stop the rows of these kinds still waiting for one person (rows in flight excepted);
+    the rows stopped."""
+    marks = ", ".join("?" for _ in kinds)
+    cursor = await conn.execute(
+        f"UPDATE outbox SET status = 'cancelled' WHERE user_id = ? AND status = 'queued'"
+        f" AND kind IN ({marks})",
+        (user_id, *kinds),
+    )
+    return cursor.rowcount
+
+
 async def progress(conn: Connection, batch: str) -> dict[Status, int]:
     """How many of a broadcast's rows are in each status (every status present, 0 if none).
 

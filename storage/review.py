@@ -100,6 +100,14 @@ async def decide(
     return await decision_of(conn, report.id)
 
 
+async def forget_decider(conn: Connection, user_id: int) -> None:
+    """Before a staff member's data is deleted (/effacer): their decisions stay, without
+    the display name they were taken under."""
+    await conn.execute(
+        "UPDATE review_decisions SET decided_by_name = NULL WHERE decided_by = ?", (user_id,)
+    )
+
+
 async def decision_of(conn: Connection, report_id: int) -> DecisionRow | None:
     row = await fetch_one(
         conn,

@@ -169,6 +169,28 @@ async def invite(conn: Connection, session_id: int, user_id: int) -> bool:
     return cursor.rowcount == 1
 
 
+async def uninvite(conn: Connection, session_id: int, user_id: int) -> bool:
+    cursor = await conn.execute(
+        "DELETE FROM invitations WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+    )
+    return cursor.rowcount == 1
+
+
+async def invited_upcoming(
+    conn: Connection, user_id: int, now: datetime, committee_id: int | None = None
+) -> list[Session]:
+    """Scheduled sessions not started yet that the user is invited to (all of them, or those
+    of one committee), whatever their answer."""
+    rows = await fetch_all(
+        conn,
+        f"SELECT {_COLUMNS} {_FROM} JOIN invitations i ON i.session_id = s.id"
+        " WHERE i.user_id = ? AND s.status = 'scheduled' AND s.starts_at > ?"
+        " AND (? IS NULL OR s.committee_id = ?) ORDER BY s.starts_at",
+        (user_id, to_db(now), committee_id, committee_id),
+    )
+    return [_session(r) for r in rows]
+
+
 async def invitation(conn: Connection, session_id: int, user_id: int) -> Invitation | None:
     row = await fetch_one(
         conn,

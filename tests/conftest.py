@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from bot.clock import ManualClock
 from bot.settings import Settings
 from tests.bot_api_emulator import BotApiEmulator
 from tests.chat_driver import ChatDriver
+from tests.world import World, build_world
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +70,9 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
 @pytest.fixture
 def chat(kibaru: Kibaru) -> ChatDriver:
     return ChatDriver(kibaru.conversations, chat_id="1001")
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """The stress suites' seed database (`tests/world.py`), built once per test run."""
+    return asyncio.run(build_world(tmp_path_factory.mktemp("world")))

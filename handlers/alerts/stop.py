@@ -13,9 +13,11 @@ from bot.inbound import InboundEvent
 from bot.matching import normalize
 from bot.outbound import Message
 from handlers.commands import COMMANDS, command_language
-from storage import subscriptions
+from storage import outbox, subscriptions
 
 PAUSE_FLOW = "alerts_pause"
+#: the outbox rows STOP stops (announcements and notices about one's own reports go on)
+ALERT_KINDS = ("alert", "digest")
 
 #: whole messages that pause the alerts, as `normalize` leaves them
 STOP_WORDS = frozenset(
@@ -57,6 +59,8 @@ async def pause_note(turn: Turn) -> str:
             "Vous ne recevez pas d'alertes. Pour en recevoir, envoyez {command}.", command=resume
         )
     await subscriptions.pause(turn.conn, user_id, turn.now)
+    # what was queued before (a broadcast still going out, tomorrow's digest) stays unsent too
+    await outbox.cancel_for_user(turn.conn, user_id, ALERT_KINDS)
     return t._(
         "⏸️ C'est noté : vous ne recevrez plus d'alertes. Pour les reprendre, envoyez {command}.",
         command=resume,

@@ -19,6 +19,8 @@ from handlers.ccsc.labels import (
     SEXES,
     member_type_label,
 )
+from handlers.sessions.common import Context
+from handlers.sessions.invitations import withdraw_from_committee
 from storage import committees
 from storage.committees import MemberStatus, MemberType
 
@@ -95,6 +97,7 @@ class Leave(ChoiceStep):
         was_active = member.status is MemberStatus.ACTIVE
         await committees.end(turn.conn, member.id, MemberStatus.LEFT, turn.user.id, turn.now)
         if was_active and committee is not None:
+            await withdraw_from_committee(Context.of(turn), committee.id, turn.user.id)
             await notify.tell_managers_left(turn.conn, committee, member, turn.translator, turn.now)
         turn.note(
             turn.t._(

@@ -66,6 +66,10 @@ def _usage(t: Translator) -> str:
 async def participation(turn: Turn, event: CommandEvent) -> Transition:
     """/participation [code] [period], in any order."""
     t = turn.t
+    mine = await committees.managed_by(turn.conn, turn.user.id)
+    if not mine:  # refused before the arguments are read: their errors would say too much
+        await refuse(turn, "participation", "committee:?")
+        return Retry()
     code = ""
     period_word = ""
     for word in event.args.lower().split()[:3]:
@@ -89,10 +93,7 @@ async def participation(turn: Turn, event: CommandEvent) -> Transition:
             return Retry()
         chosen = [picked]
     else:
-        chosen = await committees.managed_by(turn.conn, turn.user.id)
-        if not chosen:
-            await refuse(turn, "participation", "committee:?")
-            return Retry()
+        chosen = mine
     start, end = _bounds(turn, period)
     heading = t._(
         "📊 Participation du {start} au {end}",

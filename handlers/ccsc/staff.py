@@ -18,7 +18,7 @@ from handlers.ccsc.labels import member_type_label
 from handlers.refusal import refuse
 from handlers.report import places
 from handlers.sessions.common import Context
-from handlers.sessions.invitations import invite_members
+from handlers.sessions.invitations import invite_members, withdraw_from_committee
 from storage import committees, roles, sessions
 from storage.committees import Committee, MemberStatus
 from storage.roles import Role
@@ -39,7 +39,11 @@ async def decide_action(turn: Turn, event: ActionEvent) -> Transition:
     member = await committees.member(turn.conn, member_id)
     committee = await committees.get(turn.conn, member.committee_id) if member else None
     if member is None or committee is None:
-        turn.note(t._("Cette demande n'existe plus."))
+        # who manages no committee learns nothing, not even which requests exist
+        if not await committees.managed_by(turn.conn, turn.user.id):
+            await refuse(turn, f"cm:{verb}", f"member:{member_id}")
+        else:
+            turn.note(t._("Cette demande n'existe plus."))
         return Retry()
     if not await committees.may_manage(turn.conn, turn.user.id, committee):
         await refuse(turn, f"cm:{verb}", f"member:{member.id}")
@@ -79,6 +83,7 @@ async def remove_action(turn: Turn, event: ActionEvent) -> Transition:
     if ended is None:
         turn.note(t._("Cette personne n'est déjà plus membre du comité."))
         return Retry()
+    await withdraw_from_committee(Context.of(turn), committee.id, ended.user_id)
     await notify.tell_member(
         turn.conn, ended, "removed", notify.removed(committee), turn.translator, turn.now
     )

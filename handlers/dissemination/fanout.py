@@ -40,10 +40,13 @@ def next_digest_time(now: datetime, hour: int, timezone: ZoneInfo) -> datetime:
 
 
 async def _staff(conn: Connection, report: Report) -> list[Recipient]:
+    """Focal points, validators and coordinators of the area, except those who said STOP:
+    a pause holds "whatever the subscriptions and roles say"."""
     staff = (Role.FOCAL_POINT, Role.VALIDATOR, Role.COORDINATOR)
     return [
         Recipient(user.id, user.channel, user.chat_id, user.language, "now", None)
         for user in await roles.people(conn, staff, {None, report.region, report.cercle})
+        if await subscriptions.paused_since(conn, user.id) is None
     ]
 
 

@@ -10,6 +10,15 @@ from storage.reports import Report
 from storage.roles import Role
 
 
+async def reviews_somewhere(conn: Connection, user_id: int) -> bool:
+    """A coordinator, or a validator of any scope: who may see the queue at all. Anyone else
+    is refused before a report is even looked up, so a crafted button does not tell them
+    which report numbers exist."""
+    if await roles.has_role(conn, user_id, Role.COORDINATOR):
+        return True
+    return any(g.role is Role.VALIDATOR for g in await roles.of_user(conn, user_id))
+
+
 async def may_review(conn: Connection, user_id: int, report: Report) -> bool:
     if await roles.has_role(conn, user_id, Role.COORDINATOR):
         return True

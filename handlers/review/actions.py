@@ -11,7 +11,7 @@ from bot.flow import Begin, Retry, Transition, Turn
 from bot.inbound import ActionEvent
 from bot.outbound import ActionMessage, Button
 from handlers.refusal import refuse
-from handlers.review.access import may_review
+from handlers.review.access import may_review, reviews_somewhere
 from handlers.review.decisions import (
     DUPLICATE_FLOW,
     REJECT_FLOW,
@@ -36,6 +36,9 @@ async def review_action(turn: Turn, event: ActionEvent) -> Transition:
     verb = event.args[1] if len(event.args) == 2 else ""
     if report_id is None or (verb not in VERBS and verb != "show"):
         await refuse(turn, "rv:malformed", "report:?")
+        return Retry()
+    if not await reviews_somewhere(turn.conn, turn.user.id):
+        await refuse(turn, f"rv:{verb}", f"report:{report_id}")
         return Retry()
     report = await reports.get(turn.conn, report_id)
     if report is None:

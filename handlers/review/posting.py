@@ -16,8 +16,9 @@ from bot.i18n import Translator
 from bot.inbound import action_data
 from bot.settings import Settings
 from handlers.report.staff_view import staff_view
+from handlers.review.access import may_review
 from storage import outbox, reports, roles
-from storage.database import Connection
+from storage.database import Connection, fetch_all
 from storage.outbox import Outgoing
 from storage.reports import Report
 from storage.roles import Role
@@ -110,12 +111,18 @@ async def show_outcome(
     now: datetime,
 ) -> None:
     """Edit every review message of the report to show the outcome, without buttons (a
-    message not sent yet is cancelled instead: nobody needs to review it any more)."""
+    message not sent yet is cancelled instead: nobody needs to review it any more, and its
+    reader may not even be a reviewer now)."""
+    for row in await fetch_all(
+        conn,
+        "SELECT key FROM outbox WHERE key LIKE ? AND status = 'queued'",
+        (post_key(report.id, "%"),),
+    ):
+        await outbox.cancel(conn, row["key"])
     for reviewer in await reviewers(conn, settings, report):
         key = post_key(report.id, reviewer.chat_id)
         sent = await outbox.sent_message(conn, key)
         if sent is None:
-            await outbox.cancel(conn, key)
             continue
         t = translator_for(reviewer.language)
         text = await review_text(conn, t, report) + "\n\n" + outcome(t)
@@ -129,3 +136,20 @@ async def show_outcome(
             outgoing=Outgoing(text, edit_message_id=sent[1]),
             now=now,
         )
+
+
+async def withdraw_posts(conn: Connection, user_id: int) -> int:
+    """After a role is withdrawn: the review messages still waiting for this person and
+    about reports they may no longer review are cancelled (they would show the report to
+    someone no longer on the team). How many."""
+    withdrawn = 0
+    for row in await fetch_all(
+        conn,
+        "SELECT key FROM outbox WHERE user_id = ? AND kind = 'review' AND status = 'queued'"
+        " AND key LIKE 'review:%'",
+        (user_id,),
+    ):
+        report = await reports.get(conn, int(str(row["key"]).split(":")[1]))
+        if report is None or not await may_review(conn, user_id, report):
+            withdrawn += await outbox.cancel(conn, row["key"])
+    return withdrawn

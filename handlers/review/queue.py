@@ -21,7 +21,7 @@ from bot.settings import Settings
 from handlers.dissemination.alert_text import area_name
 from handlers.refusal import refuse
 from handlers.report import categories
-from handlers.review.access import may_review
+from handlers.review.access import may_review, reviews_somewhere
 from handlers.review.posting import REVIEW, decision_buttons, review_text
 from storage import outbox, review, roles
 from storage.database import Database
@@ -60,10 +60,7 @@ class Pending(ChoiceStep):
     name = "pending"
 
     async def enter(self, turn: Turn) -> Finish | None:
-        allowed = await roles.has_role(turn.conn, turn.user.id, Role.COORDINATOR) or any(
-            g.role is Role.VALIDATOR for g in await roles.of_user(turn.conn, turn.user.id)
-        )
-        if not allowed:
+        if not await reviews_somewhere(turn.conn, turn.user.id):
             await refuse(turn, "pending", "queue")
             return Finish()
         if not await review.pending(turn.conn, 1):

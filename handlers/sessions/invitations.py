@@ -114,6 +114,63 @@ async def cancel_reminders(ctx: Context, session_id: int, user_id: int) -> int:
     return await outbox.cancel_batch(ctx.conn, _batch(session_id, user_id))
 
 
+async def move_up(ctx: Context, session: Session) -> None:
+    """A place was freed: the first one waiting gets it, is told, and gets reminders."""
+    waiting = await sessions.waiting(ctx.conn, session.id)
+    if not waiting:
+        return
+    user = await users.get(ctx.conn, waiting[0])
+    if user is None:
+        return
+    await sessions.promote(ctx.conn, session.id, user.id)
+    await schedule_reminders(ctx, session, user)
+    t = ctx.translator(user.language)
+    await outbox.enqueue(
+        ctx.conn,
+        key=f"session-place:{session.id}:{user.id}:{int(ctx.now.timestamp())}",
+        kind="notice",
+        channel=user.channel,
+        chat_id=user.chat_id,
+        user_id=user.id,
+        outgoing=Outgoing(
+            t._(
+                "🎉 Une place s'est libérée : vous êtes inscrit à « {title} », {when}.",
+                title=session.title,
+                when=when(t, session.starts_at),
+            )
+        ),
+        now=ctx.now,
+    )
+
+
+async def withdraw_from_committee(ctx: Context, committee_id: int, user_id: int) -> int:
+    """A member who left or was removed is no longer expected at the committee's own
+    sessions still to come: their invitations and reminders go (the open ones stay: anyone
+    may come to those). How many were withdrawn."""
+    withdrawn = 0
+    for session in await sessions.invited_upcoming(ctx.conn, user_id, ctx.now, committee_id):
+        if session.open_to is None:
+            await _withdraw(ctx, session, user_id)
+            withdrawn += 1
+    return withdrawn
+
+
+async def release_places(ctx: Context, user_id: int) -> None:
+    """Before a person's data is deleted (/effacer): the places they held in sessions still
+    to come go to those waiting, as if they had said no."""
+    for session in await sessions.invited_upcoming(ctx.conn, user_id, ctx.now):
+        await _withdraw(ctx, session, user_id)
+
+
+async def _withdraw(ctx: Context, session: Session, user_id: int) -> None:
+    invitation = await sessions.invitation(ctx.conn, session.id, user_id)
+    held = invitation is not None and invitation.answer == "yes" and not invitation.waitlisted
+    await cancel_reminders(ctx, session.id, user_id)
+    await sessions.uninvite(ctx.conn, session.id, user_id)
+    if held:
+        await move_up(ctx, session)
+
+
 async def notify_change(ctx: Context, before: Session, after: Session) -> int:
     """Tell those who said yes or maybe that the session moved or was cancelled, and move
     or stop their reminders."""
@@ -132,7 +189,8 @@ async def notify_change(ctx: Context, before: Session, after: Session) -> int:
             key = f"session-cancelled:{after.id}:{user.id}"
             buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
         else:
-            await schedule_reminders(ctx, after, user)
+            if not invitation.waitlisted:  # those waiting for a place get no reminders yet
+                await schedule_reminders(ctx, after, user)
             text = (
                 t._(
                     "🔁 Session déplacée (elle était prévue le {was}).",

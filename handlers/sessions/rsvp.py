@@ -15,12 +15,10 @@ from bot.flow import Begin, Retry, Transition, Turn
 from bot.inbound import ActionEvent
 from handlers.refusal import refuse
 from handlers.sessions.common import ANSWER_NAMES, Context, when
-from handlers.sessions.invitations import cancel_reminders, schedule_reminders
+from handlers.sessions.invitations import cancel_reminders, move_up, schedule_reminders
 from handlers.sessions.profile import PROFILE_FLOW, needs_profile
-from storage import committees, outbox, sessions, users
+from storage import committees, sessions
 from storage.committees import MemberStatus
-from storage.outbox import Outgoing
-from storage.sessions import Session
 
 
 async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
@@ -63,7 +61,7 @@ async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
     if value in ("yes", "maybe") and not full:
         await schedule_reminders(ctx, session, turn.user)
     if held_a_place:
-        await _move_up(ctx, session)
+        await move_up(ctx, session)
     if full:
         position = (await sessions.waiting(turn.conn, session.id)).index(turn.user.id) + 1
         turn.note(
@@ -88,32 +86,3 @@ async def rsvp_action(turn: Turn, event: ActionEvent) -> Transition:
             # an outsider at an open session: counted in the figures like members
             return Begin(PROFILE_FLOW)
     return Retry()
-
-
-async def _move_up(ctx: Context, session: Session) -> None:
-    """A place was freed: the first one waiting gets it, is told, and gets reminders."""
-    waiting = await sessions.waiting(ctx.conn, session.id)
-    if not waiting:
-        return
-    user = await users.get(ctx.conn, waiting[0])
-    if user is None:
-        return
-    await sessions.promote(ctx.conn, session.id, user.id)
-    await schedule_reminders(ctx, session, user)
-    t = ctx.translator(user.language)
-    await outbox.enqueue(
-        ctx.conn,
-        key=f"session-place:{session.id}:{user.id}:{int(ctx.now.timestamp())}",
-        kind="notice",
-        channel=user.channel,
-        chat_id=user.chat_id,
-        user_id=user.id,
-        outgoing=Outgoing(
-            t._(
-                "🎉 Une place s'est libérée : vous êtes inscrit à « {title} », {when}.",
-                title=session.title,
-                when=when(t, session.starts_at),
-            )
-        ),
-        now=ctx.now,
-    )
