@@ -76,6 +76,12 @@ RESERVED: tuple[Reserved, ...] = (
     reserved("/participation", *MANAGERS, "secretary_elsewhere"),
     reserved("/comite_nouveau CCS-C Kati kati", *COORDINATOR),
     reserved("/session_nouvelle", *MANAGERS, "secretary_elsewhere"),
+    reserved("/bulletin semaine", *COORDINATOR),
+    reserved("/bulletin mois 2026-11", *COORDINATOR),
+    reserved("/stats", *COORDINATOR),
+    reserved("/export mois csv", *COORDINATOR),
+    reserved("/export participation mois xlsx", *COORDINATOR),
+    reserved("/export cap", *COORDINATOR),
     # review buttons, asking for details, and the reporter's answer
     reserved("!rv:{r2}:val", *REVIEWERS),
     reserved("!rv:{r2}:rej", *REVIEWERS),
