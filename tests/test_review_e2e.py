@@ -146,11 +146,17 @@ async def test_a_validated_alert_reaches_exactly_its_subscribers(
     await said(emulator, validator)
     await validator.press("abonnés")
     await said(emulator, validator)
+    # Counted before the alerts leave: they go out side by side, in no set order.
+    before = {user.user_id: len(emulator.messages_to(user.user_id)) for user in (near_fr, near_bm)}
     await validator.press("Passer")
     await said(emulator, validator)
 
-    [fr_alert] = await said(emulator, near_fr)
-    [bm_alert] = await said(emulator, near_bm)
+    fr_alert, bm_alert = [
+        (await emulator.wait_for_messages(user.user_id, before[user.user_id] + 1))[
+            before[user.user_id]
+        ]
+        for user in (near_fr, near_bm)
+    ]
     assert "🟠" in (fr_alert.text or "") and "Commune IV" in (fr_alert.text or "")
     assert "Alerte" in (fr_alert.text or "") and (bm_alert.text or "") != (fr_alert.text or "")
     assert "Médina Coura" not in (fr_alert.text or "")

@@ -42,9 +42,11 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.app import TELEGRAM, Kibaru
 from bot.channels.cap_webhook import CapWebhookTransport
+from bot.channels.telegram_lanes import LanedRequest
 from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_outbox import TelegramTransport
 from bot.channels.telegram_polling import Poller
@@ -84,9 +86,11 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 #: chats whose replies are sent at the same time. Concurrency hides Telegram's round trip
 #: (100-300 ms from Mali), but httpcore scans its whole pool on every request, so a pool of
-#: PTB's default 256 connections cost more CPU per message than it saved (measured).
+#: PTB's default 256 connections cost more CPU per message than it saved (measured); the
+#: connections are split in small pools (bot/channels/telegram_lanes.py) for the same reason.
 SENDING_CHATS = 8
 _CONNECTIONS = SENDING_CHATS + 2  # room for media downloads alongside
+PTB_TIMEOUT = 5.0  # PTB's own default for connecting, reading and writing, in seconds
 _MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 #: tries of each API call of an interactive reply before the turn is given up (an apology);
 #: the waits between them double from REPLY_BACKOFF seconds, up to REPLY_MAX_BACKOFF. While a
@@ -399,27 +403,26 @@ class TelegramChannel:
         if not settings.telegram_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is required for the Telegram channel")
         api = settings.telegram_api_url
+        wait = PTB_TIMEOUT if request_timeout is None else request_timeout
         builder: ApplicationBuilder = (
             Application.builder()
             .token(settings.telegram_token)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(False)
-            .connection_pool_size(_CONNECTIONS)
-            .pool_timeout(30.0)
+            .request(LanedRequest(_CONNECTIONS, timeout=wait, pool_timeout=30.0))
+            .get_updates_request(
+                HTTPXRequest(
+                    connection_pool_size=1,
+                    connect_timeout=wait,
+                    read_timeout=wait,
+                    write_timeout=wait,
+                )
+            )
             # Kibaru polls itself (bot/channels/telegram_polling.py): PTB's Updater confirms
             # updates before they are handled, so a crash would lose them.
             .updater(None)
         )
-        if request_timeout is not None:
-            builder = (
-                builder.connect_timeout(request_timeout)
-                .read_timeout(request_timeout)
-                .write_timeout(request_timeout)
-                .get_updates_connect_timeout(request_timeout)
-                .get_updates_read_timeout(request_timeout)
-                .get_updates_write_timeout(request_timeout)
-            )
         self.app: Application = builder.build()
         self.poller: Poller | None = None
         self.downloads = MediaDownloads(kibaru, self.app.bot)
