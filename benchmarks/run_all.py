@@ -7,7 +7,7 @@ against their targets.
 Each benchmark runs as its own process (its progress and its own table go to stderr) and writes
 its figures with ``--json``; nothing is parsed from their text. In order:
 
-* `reporting.py` at 20 and 200 reporters (3 Kibaru/bare PTB pairs each, 3 reports per
+* `reporting.py` at 20 and 200 reporters (5 Kibaru/bare PTB pairs each, 3 reports per
   reporter, then 20 reporters pausing 1 s per step), then at 2,000 reporters (one pair, one
   report each): updates/s against the bare bot, p50/p99, peak RSS;
 * `broadcast.py`: 10,000 subscribers at Telegram's 30 msg/s with 20 reporters chatting;
@@ -68,7 +68,7 @@ PLAN = (
     Benchmark(
         "reporting",
         "reporting.py",
-        ("--users=20,200", "--repeat=3", "--rounds=3", "--pace=1000", "--budget=900"),
+        ("--users=20,200", "--repeat=5", "--rounds=3", "--pace=1000", "--budget=1500"),
         ("--users=2", "--repeat=1", "--rounds=1", "--pace=0"),
         1000.0,
     ),
