@@ -1,7 +1,7 @@
 """Every benchmark of "proof under stress" in turn, then one Markdown table of their figures
 against their targets.
 
-    .venv/bin/python benchmarks/run_all.py            # about 25 minutes on 2 cores
+    .venv/bin/python benchmarks/run_all.py            # about 20 minutes on 2 cores
     .venv/bin/python benchmarks/run_all.py --quick    # tiny sizes, under a minute
 
 Each benchmark runs as its own process (its progress and its own table go to stderr) and writes
