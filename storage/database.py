@@ -107,6 +107,24 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
+#: tries of the switch to WAL while another process holds the file (see `_use_wal`)
+WAL_ATTEMPTS = 40
+
+
+async def _use_wal(connection: Connection) -> None:
+    """Turn the file to WAL. SQLite answers "locked" at once, without waiting out the busy
+    timeout, when two processes open a new file at the same moment (the bot and a console,
+    or a restart under systemd): the switch is tried again, a few milliseconds apart."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt + 1 == WAL_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+
+
 class Database:
     def __init__(self, connection: Connection, path: Path | str) -> None:
         self._connection = connection
@@ -126,17 +144,19 @@ class Database:
     ) -> Database:
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=FULL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
-        ):
-            await connection.execute(pragma)
         database = cls(connection, path)
-        await database.migrate(
-            bundled_migrations() if migrations is None else migrations, now or datetime.now(UTC)
-        )
+        try:
+            await connection.execute("PRAGMA busy_timeout=5000")
+            await _use_wal(connection)
+            await connection.execute("PRAGMA synchronous=FULL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            await database.migrate(
+                bundled_migrations() if migrations is None else migrations,
+                now or datetime.now(UTC),
+            )
+        except BaseException:
+            await connection.close()  # its thread would outlive the event loop
+            raise
         return database
 
     async def close(self) -> None:
