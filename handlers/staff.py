@@ -47,7 +47,7 @@ def _role_usage(t: Translator) -> str:
     return t._(
         "Utilisation : /role ID RÔLE [ZONE] pour donner un rôle, /role ID RÔLE [ZONE] retirer "
         "pour le retirer.\nRÔLE : validator, focal_point, coordinator, ccsc_secretary, "
-        "ccsc_member. ZONE : un code de région ou de commune (par exemple bamako_commune_iv), "
+        "ccsc_member. ZONE : un code de région ou de commune (par exemple bamako_c4), "
         "rien pour tout le Mali.\nLa personne obtient son ID en envoyant /moi."
     )
 
@@ -83,7 +83,7 @@ async def _known_scope(turn: Turn, role: Role, scope: str) -> bool:
     turn.note(
         t._(
             "Je ne connais pas la zone « {scope} ». Donnez un code de région (par exemple "
-            "mopti) ou de commune de Bamako (bamako_commune_iv).",
+            "mopti) ou de commune de Bamako (bamako_c4).",
             scope=scope[:40],
         )
     )
