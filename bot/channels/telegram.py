@@ -46,7 +46,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import TELEGRAM, Kibaru
 from bot.channels.cap_webhook import CapWebhookTransport
-from bot.channels.telegram_lanes import LanedRequest
+from bot.channels.telegram_lanes import PTB_TIMEOUT, LanedRequest
 from bot.channels.telegram_media import MediaDownloads
 from bot.channels.telegram_outbox import TelegramTransport
 from bot.channels.telegram_polling import Poller
@@ -90,7 +90,6 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 #: connections are split in small pools (bot/channels/telegram_lanes.py) for the same reason.
 SENDING_CHATS = 8
 _CONNECTIONS = SENDING_CHATS + 2  # room for media downloads alongside
-PTB_TIMEOUT = 5.0  # PTB's own default for connecting, reading and writing, in seconds
 _MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 #: tries of each API call of an interactive reply before the turn is given up (an apology);
 #: the waits between them double from REPLY_BACKOFF seconds, up to REPLY_MAX_BACKOFF. While a

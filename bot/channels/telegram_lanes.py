@@ -17,6 +17,8 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 #: connections per lane: one for the call in flight, one spare for a call that overlaps it
 LANE_CONNECTIONS = 2
+#: seconds to connect, write and read: PTB's own default
+PTB_TIMEOUT = 5.0
 
 
 class LanedRequest(BaseRequest):
@@ -27,11 +29,11 @@ class LanedRequest(BaseRequest):
         self,
         connections: int,
         *,
-        timeout: float = 5.0,
+        timeout: float = PTB_TIMEOUT,
         pool_timeout: float = 1.0,
     ) -> None:
-        """`timeout` (seconds) for connecting, writing and reading, PTB's defaults' 5 s;
-        `pool_timeout` for a free connection of the lane."""
+        """`timeout` (seconds) for connecting, writing and reading; `pool_timeout` for a
+        free connection of the lane."""
         lanes = max(1, -(-connections // LANE_CONNECTIONS))
         # one TLS context for all: loading the certificate authorities is the costly part of
         # a client's creation, in start-up time and in memory
